@@ -1,0 +1,19 @@
+"""The Celery app and the one beat schedule of the whole product."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saasmgr.settings")
+
+app = Celery("saasmgr")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic task of every app is listed here and nowhere else.
+app.conf.beat_schedule = {
+    "import-jobs-expire-stale": {
+        "task": "saasmgr.core.tasks.import_jobs_expire_stale_task",
+        "schedule": 15 * 60,
+    },
+}

@@ -1,0 +1,134 @@
+"""The access table: for every URL of the product, which roles may read it and
+which may write through it.
+
+It is the only place that grants access. ``RoleAccessMiddleware`` applies it to
+HTML views and ``saasmgr.core.api.RoleTablePermission`` to API views; a URL missing from the table
+is refused to everyone (a test checks that every URL is listed).
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+from saasmgr.core.choices import Role
+from saasmgr.core.roles import ALL_ROLES, roles_of
+
+ADMIN = frozenset({Role.ADMIN})
+IT = frozenset({Role.ADMIN, Role.IT})
+IT_PROCUREMENT = frozenset({Role.ADMIN, Role.IT, Role.PROCUREMENT})
+EVERYONE = ALL_ROLES
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Access:
+    read: frozenset[str]
+    write: frozenset[str] = NOBODY
+    public: bool = False
+
+
+PUBLIC = Access(read=NOBODY, public=True)
+
+
+def _html_crud(namespace: str, model: str, write: frozenset[str]) -> dict[str, Access]:
+    """List and detail pages readable by everyone; add, edit and delete by ``write``."""
+    return {
+        f"{namespace}:{model}_list": Access(read=EVERYONE),
+        f"{namespace}:{model}_detail": Access(read=EVERYONE),
+        f"{namespace}:{model}_add": Access(read=write, write=write),
+        f"{namespace}:{model}_edit": Access(read=write, write=write),
+        f"{namespace}:{model}_delete": Access(read=write, write=write),
+    }
+
+
+def _api_crud(basename: str, write: frozenset[str]) -> dict[str, Access]:
+    return {
+        f"api:{basename}-list": Access(read=EVERYONE, write=write),
+        f"api:{basename}-detail": Access(read=EVERYONE, write=write),
+    }
+
+
+ACCESS: dict[str, Access] = {
+    "login": PUBLIC,
+    "logout": PUBLIC,
+    "health": PUBLIC,
+    "home": Access(read=EVERYONE),
+    "password_change": Access(read=EVERYONE, write=EVERYONE),
+    "password_change_done": Access(read=EVERYONE),
+    "core:profile": Access(read=EVERYONE),
+    "core:api_token_rotate": Access(read=EVERYONE, write=EVERYONE),
+    # Imports: each import kind names the roles that may run it as well.
+    "core:import_list": Access(read=IT_PROCUREMENT),
+    "core:import_new": Access(read=IT_PROCUREMENT, write=IT_PROCUREMENT),
+    "core:import_detail": Access(read=IT_PROCUREMENT, write=IT_PROCUREMENT),
+    "core:import_progress": Access(read=IT_PROCUREMENT),
+    "core:import_errors_csv": Access(read=IT_PROCUREMENT),
+    "core:import_template_csv": Access(read=IT_PROCUREMENT),
+    # Inventory
+    **_html_crud("inventory", "vendor", IT_PROCUREMENT),
+    **_html_crud("inventory", "application", IT_PROCUREMENT),
+    **_html_crud("inventory", "category", IT),
+    **_html_crud("inventory", "department", IT),
+    **_html_crud("inventory", "person", IT),
+    # API
+    "api:api-root": Access(read=EVERYONE),
+    "api:schema": Access(read=EVERYONE),
+    "api:docs": Access(read=EVERYONE),
+    **_api_crud("vendor", IT_PROCUREMENT),
+    **_api_crud("application", IT_PROCUREMENT),
+    **_api_crud("category", IT),
+    **_api_crud("department", IT),
+    **_api_crud("person", IT),
+}
+
+
+def access_for(view_name: str) -> Access | None:
+    if view_name.startswith("admin:"):
+        return Access(read=ADMIN, write=ADMIN)
+    return ACCESS.get(view_name)
+
+
+def role_may(user, view_name: str, *, write: bool) -> bool:
+    access = access_for(view_name)
+    if access is None:
+        return False
+    if access.public:
+        return True
+    allowed = access.write if write else access.read
+    return bool(roles_of(user) & allowed)
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _is_api_view(view_func) -> bool:
+    from rest_framework.views import APIView
+
+    view_class = getattr(view_func, "cls", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView)
+
+
+class RoleAccessMiddleware:
+    """Applies the access table to every HTML view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        view_name = match.view_name if match else ""
+        access = access_for(view_name)
+        if access is not None and access.public:
+            return None
+        if _is_api_view(view_func):
+            return None  # RoleTablePermission answers for the API, with 401/403.
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        writing = request.method not in SAFE_METHODS
+        if not role_may(request.user, view_name, write=writing):
+            raise PermissionDenied(f"Your role may not {'change anything on' if writing else 'open'} this page.")
+        return None
