@@ -37,7 +37,7 @@ run: demo
 	@echo
 	@echo "  saasmgr is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, worker and beat)"
 	@echo
-	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	SAASMGR_HOST=$(HOST) SAASMGR_PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saasmgr.settings")
 
@@ -15,5 +16,9 @@ app.conf.beat_schedule = {
     "import-jobs-expire-stale": {
         "task": "saasmgr.core.tasks.import_jobs_expire_stale_task",
         "schedule": 15 * 60,
+    },
+    "renewal-reminders-daily": {
+        "task": "renewals.tasks.renewal_reminders_send_task",
+        "schedule": crontab(hour=7, minute=0),
     },
 }

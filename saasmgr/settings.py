@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular serves the schema and docs to anyone by default; the access table decides instead.
+    "SERVE_PERMISSIONS": ["saasmgr.core.api.RoleTablePermission"],
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -205,6 +207,12 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 # saasmgr's own settings
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="USD")
 FISCAL_YEAR_START_MONTH = env.int("FISCAL_YEAR_START_MONTH", default=1)
+# Days before a contract's cancel-by date on which reminders go out (a contract may override).
+RENEWAL_REMINDER_STAGES = env.list("RENEWAL_REMINDER_STAGES", cast=int, default=[120, 90, 60, 30, 14, 7, 1])
+# How far ahead the weekly procurement digest looks, in days.
+RENEWAL_DIGEST_HORIZON_DAYS = env.int("RENEWAL_DIGEST_HORIZON_DAYS", default=90)
+# A claimed reminder not marked sent after this many minutes is taken to be lost and is sent again.
+REMINDER_CLAIM_TIMEOUT_MINUTES = env.int("REMINDER_CLAIM_TIMEOUT_MINUTES", default=15)
 
 # Production hardening: every value can be overridden, but the defaults pass
 # `manage.py check --deploy`.

@@ -4,11 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from renewals.api.urls import routes as renewals_routes
 from saasmgr.core import views as core_views
+from saasmgr.core.api.urls import routes as core_routes
 from saasmgr.inventory.api.urls import routes as inventory_routes
 
 router = DefaultRouter()
-for prefix, viewset, basename in inventory_routes:
+for prefix, viewset, basename in [*core_routes, *inventory_routes, *renewals_routes]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [

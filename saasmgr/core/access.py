@@ -17,6 +17,8 @@ from saasmgr.core.roles import ALL_ROLES, roles_of
 ADMIN = frozenset({Role.ADMIN})
 IT = frozenset({Role.ADMIN, Role.IT})
 IT_PROCUREMENT = frozenset({Role.ADMIN, Role.IT, Role.PROCUREMENT})
+PROCUREMENT = frozenset({Role.ADMIN, Role.PROCUREMENT})
+FX_KEEPERS = frozenset({Role.ADMIN, Role.PROCUREMENT, Role.FINANCE})
 EVERYONE = ALL_ROLES
 NOBODY: frozenset[str] = frozenset()
 
@@ -80,6 +82,9 @@ ACCESS: dict[str, Access] = {
     **_api_crud("category", IT),
     **_api_crud("department", IT),
     **_api_crud("person", IT),
+    **_api_crud("contract", PROCUREMENT),
+    **_api_crud("renewal", PROCUREMENT),
+    **_api_crud("fxrate", FX_KEEPERS),
 }
 
 

@@ -1,0 +1,213 @@
+"""Every write of contracts and renewals."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+
+from renewals.choices import ContractStatus, RenewalDecision, RenewalStage
+from renewals.models import Contract, LineItem, Renewal
+from renewals.pricing import contract_values
+from renewals.signals import renewal_closed
+from saasmgr.core.money import MissingFxRate, convert
+from saasmgr.core.selectors import fx_rate_on
+
+
+class RenewalError(ValueError):
+    """A renewal change that is not allowed; the message says why."""
+
+
+# Where each stage may move to. Closing is its own service (renewal_close).
+STAGE_MOVES = {
+    RenewalStage.UPCOMING: {RenewalStage.IN_REVIEW, RenewalStage.NEGOTIATING, RenewalStage.DECIDED},
+    RenewalStage.IN_REVIEW: {RenewalStage.UPCOMING, RenewalStage.NEGOTIATING, RenewalStage.DECIDED},
+    RenewalStage.NEGOTIATING: {RenewalStage.IN_REVIEW, RenewalStage.DECIDED},
+    RenewalStage.DECIDED: {RenewalStage.NEGOTIATING},
+    RenewalStage.CLOSED: set(),
+}
+
+
+def contract_refresh_values(*, contract: Contract) -> Contract:
+    """Recompute the stored annual and total values from the line items, and the reporting-currency value
+    at the rate in force on the term's start date (None when no rate is known)."""
+    annual, total = contract_values(contract.line_items.all(), term_months=contract.term_months)
+    try:
+        reporting = convert(annual, fx_rate_on(contract.currency, contract.start_date))
+    except MissingFxRate:
+        reporting = None
+    Contract.objects.filter(pk=contract.pk).update(
+        annual_value=annual, total_value=total, annual_value_reporting=reporting
+    )
+    contract.annual_value, contract.total_value, contract.annual_value_reporting = annual, total, reporting
+    return contract
+
+
+def contracts_refresh_currency(*, currencies: set[str]) -> int:
+    count = 0
+    for contract in Contract.objects.filter(currency__in=currencies).prefetch_related("line_items"):
+        contract_refresh_values(contract=contract)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def contract_save(*, contract: Contract, line_items: list[dict] | None = None, applications=None) -> Contract:
+    """Save a contract with its line items (replacing them when given), refresh its values and make sure
+    its current term end has a renewal."""
+    contract.full_clean(exclude=["cancel_by"])
+    contract.save()
+    if applications is not None:
+        contract.applications.set(applications)
+    if line_items is not None:
+        line_items_replace(contract=contract, line_items=line_items)
+    contract_refresh_values(contract=contract)
+    renewal_ensure(contract=contract)
+    return contract
+
+
+def line_items_replace(*, contract: Contract, line_items: list[dict]) -> None:
+    """Make the contract's line items exactly ``line_items`` (matched by SKU), keeping ids of the same SKU."""
+    existing = {item.sku: item for item in contract.line_items.all()}
+    keep = set()
+    for position, data in enumerate(line_items):
+        item = existing.get(data["sku"]) or LineItem(contract=contract, sku=data["sku"])
+        for field, value in data.items():
+            setattr(item, field, value)
+        item.position = position
+        item.full_clean(exclude=["contract"])
+        item.save()
+        keep.add(item.pk)
+    contract.line_items.exclude(pk__in=keep).delete()
+
+
+def renewal_ensure(*, contract: Contract) -> Renewal | None:
+    """An active contract's current term end has exactly one renewal."""
+    if contract.status != ContractStatus.ACTIVE:
+        return None
+    renewal, created = Renewal.objects.get_or_create(
+        contract=contract,
+        term_end=contract.end_date,
+        defaults={
+            "term_start": contract.start_date,
+            "cancel_by": contract.cancel_by,
+            "owner": contract.owner,
+            "baseline_annual": contract.annual_value,
+        },
+    )
+    if not created and renewal.is_open:
+        changed = {
+            "cancel_by": contract.cancel_by,
+            "baseline_annual": contract.annual_value,
+            "term_start": contract.start_date,
+        }
+        if any(getattr(renewal, k) != v for k, v in changed.items()):
+            for field, value in changed.items():
+                setattr(renewal, field, value)
+            renewal.save(update_fields=[*changed, "updated_at"])
+    return renewal
+
+
+@transaction.atomic
+def renewal_update(
+    *,
+    renewal: Renewal,
+    user,
+    stage: str | None = None,
+    decision: str | None = None,
+    **fields,
+) -> Renewal:
+    """Change a renewal's stage, decision, owner, quote, result or notes, refusing illegal moves."""
+    renewal = Renewal.objects.select_for_update().get(pk=renewal.pk)
+    if renewal.stage == RenewalStage.CLOSED:
+        raise RenewalError("This renewal is closed; it can no longer change.")
+    if decision is not None:
+        renewal.decision = decision
+    for field, value in fields.items():
+        setattr(renewal, field, value)
+    if stage is not None and stage != renewal.stage:
+        if stage == RenewalStage.CLOSED:
+            raise RenewalError("Close a renewal with its outcome (the Close action), not by moving its stage.")
+        if stage not in STAGE_MOVES[renewal.stage]:
+            raise RenewalError(
+                f"A renewal cannot move from {RenewalStage(renewal.stage).label} to {RenewalStage(stage).label}."
+            )
+        renewal.stage = stage
+    if renewal.stage == RenewalStage.DECIDED:
+        if not renewal.decision:
+            raise RenewalError("Choose a decision (renew, renegotiate, downsize or cancel) before marking it decided.")
+        renewal.decided_at = renewal.decided_at or timezone.now()
+    else:
+        renewal.decided_at = None
+    renewal.save()
+    return renewal
+
+
+@dataclass(frozen=True)
+class RenewalOutcome:
+    renewal: Renewal
+    renewed: bool
+    baseline_annual: Decimal
+    quote_annual: Decimal | None
+    final_annual: Decimal
+
+
+@transaction.atomic
+def renewal_close(
+    *,
+    renewal: Renewal,
+    user,
+    new_unit_prices: dict[int, Decimal] | None = None,
+    new_quantities: dict[int, Decimal] | None = None,
+    new_end_date: date | None = None,
+) -> RenewalOutcome:
+    """Close a decided renewal. A cancel ends the contract; any other decision starts the next term with the
+    line items at their new prices, and the next term gets its own renewal. Sends ``renewal_closed``."""
+    renewal = Renewal.objects.select_for_update().select_related("contract").get(pk=renewal.pk)
+    if renewal.stage != RenewalStage.DECIDED:
+        raise RenewalError("Only a decided renewal can be closed; record the decision first.")
+    contract = renewal.contract
+    renewed = renewal.decision != RenewalDecision.CANCEL
+    if renewed:
+        contract_start_next_term(
+            contract=contract,
+            new_end_date=new_end_date,
+            new_unit_prices=new_unit_prices or {},
+            new_quantities=new_quantities or {},
+        )
+        final = contract.annual_value
+    else:
+        contract.status = ContractStatus.CANCELLED
+        contract.save(update_fields=["status", "updated_at"])
+        final = Decimal("0")
+    renewal.negotiated_annual = final
+    renewal.stage = RenewalStage.CLOSED
+    renewal.closed_at = timezone.now()
+    renewal.closed_by = user
+    renewal.save()
+    outcome = RenewalOutcome(renewal, renewed, renewal.baseline_annual, renewal.quote_annual, final)
+    transaction.on_commit(lambda: renewal_closed.send(sender=Renewal, outcome=outcome, user=user))
+    return outcome
+
+
+def contract_start_next_term(
+    *, contract: Contract, new_end_date: date | None, new_unit_prices: dict, new_quantities: dict
+) -> Contract:
+    new_start = contract.end_date + timedelta(days=1)
+    new_end = new_end_date or (new_start + relativedelta(months=contract.renewal_term_months) - timedelta(days=1))
+    if new_end <= new_start:
+        raise RenewalError("The new end date must be after the new term's start.")
+    for item in contract.line_items.all():
+        if item.pk in new_unit_prices:
+            item.unit_price = new_unit_prices[item.pk]
+        if item.pk in new_quantities:
+            item.quantity = new_quantities[item.pk]
+        item.full_clean(exclude=["contract"])
+        item.save()
+    contract.start_date, contract.end_date = new_start, new_end
+    contract.save()
+    contract_refresh_values(contract=contract)
+    renewal_ensure(contract=contract)
+    return contract

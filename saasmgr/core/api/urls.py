@@ -1,0 +1,3 @@
+from saasmgr.core.api import views
+
+routes = [("fx-rates", views.FxRateViewSet, "fxrate")]
