@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # drf-spectacular serves the schema and docs to anyone by default; the access table decides instead.
     "SERVE_PERMISSIONS": ["saasmgr.core.api.RoleTablePermission"],
+    # Contract.billing_frequency and LineItem.billing_period share one choice set.
+    "ENUM_NAME_OVERRIDES": {"BillingPeriodEnum": "saasmgr.core.choices.BillingPeriod"},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
