@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -82,7 +83,7 @@ class Contract(TimeStampedModel):
         return months_between(self.start_date, self.end_date)
 
     def reminder_recipient_list(self) -> list[str]:
-        return [e.strip().lower() for e in self.extra_recipients.replace(";", ",").split(",") if e.strip()]
+        return [e.strip().lower() for e in re.split(r"[,;\s]+", self.extra_recipients) if e.strip()]
 
 
 class LineItem(TimeStampedModel):

@@ -7,8 +7,10 @@ next run.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from renewals.calendar import renewal_calendar
@@ -24,6 +27,7 @@ from renewals.models import DigestDelivery, ReminderDelivery, Renewal
 from saasmgr.core.choices import Role
 from saasmgr.core.money import MissingFxRate, convert
 from saasmgr.core.selectors import FxRateBook
+from saasmgr.inventory.choices import PersonStatus
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +38,12 @@ OPEN_STAGES = (RenewalStage.UPCOMING, RenewalStage.IN_REVIEW, RenewalStage.NEGOT
 class ReminderRunSummary:
     today: date
     sent: list[tuple[int, int, str]] = field(default_factory=list)  # (renewal id, stage, recipient)
-    failed: list[tuple[int, int, str, str]] = field(default_factory=list)
+    failed: list[tuple[int, int, str, str]] = field(default_factory=list)  # ... and the error
     skipped_already_sent: int = 0
     digests_sent: list[str] = field(default_factory=list)
+    digests_failed: list[tuple[str, str]] = field(default_factory=list)  # (recipient, error)
     planned: list[tuple[int, int, str]] = field(default_factory=list)  # dry run only
+    digests_planned: list[str] = field(default_factory=list)  # dry run only
 
     def as_dict(self) -> dict:
         return {
@@ -46,12 +52,19 @@ class ReminderRunSummary:
             "failed": len(self.failed),
             "already_sent": self.skipped_already_sent,
             "digests_sent": len(self.digests_sent),
+            "digests_failed": len(self.digests_failed),
         }
 
 
 def reminder_stages_for(contract) -> list[int]:
+    """The contract's own stages (days before cancel-by), else the global ones, latest first."""
     stages = contract.reminder_stages or settings.RENEWAL_REMINDER_STAGES
-    return sorted({int(s) for s in stages if int(s) >= 0}, reverse=True)
+    try:
+        return sorted({int(s) for s in stages if int(s) >= 0}, reverse=True)
+    except (TypeError, ValueError):
+        # One unreadable override must not stop the run for every other contract.
+        logger.warning("contract %s has unreadable reminder stages %r; the global ones apply", contract, stages)
+        return sorted(set(settings.RENEWAL_REMINDER_STAGES), reverse=True)
 
 
 def due_stage(stages: list[int], days_left: int) -> int | None:
@@ -69,14 +82,15 @@ def procurement_emails() -> list[str]:
 
 
 def reminder_recipients(renewal: Renewal, procurement: list[str]) -> list[str]:
-    """The contract owner, the owners of its applications, the procurement group and the extra emails."""
+    """The contract owner, the owners of its applications, the procurement group and the extra emails.
+    People who left (an inactive login, a terminated person) get nothing."""
     contract = renewal.contract
     emails = set(procurement)
-    if contract.owner and contract.owner.email:
+    if contract.owner and contract.owner.is_active and contract.owner.email:
         emails.add(contract.owner.email)
     for app in contract.applications.all():
         for owner in (app.business_owner, app.it_owner):
-            if owner and owner.email:
+            if owner and owner.email and owner.status != PersonStatus.TERMINATED:
                 emails.add(owner.email)
     emails.update(contract.reminder_recipient_list())
     return sorted({e.strip().lower() for e in emails if e.strip()})
@@ -84,32 +98,32 @@ def reminder_recipients(renewal: Renewal, procurement: list[str]) -> list[str]:
 
 def renewals_due(today: date) -> list[tuple[Renewal, int]]:
     """Open renewals of active contracts with a reminder stage due today, and that stage."""
-    horizon = max([*settings.RENEWAL_REMINDER_STAGES, 0])
+    # Contracts on the global stages are only candidates within reach of the earliest of them.
+    horizon = today + timedelta(days=max([*settings.RENEWAL_REMINDER_STAGES, 0]))
     candidates = (
         Renewal.objects.filter(stage__in=OPEN_STAGES, contract__status=ContractStatus.ACTIVE, cancel_by__gte=today)
+        .filter(Q(cancel_by__lte=horizon) | Q(contract__reminder_stages__isnull=False))
         .select_related("contract__vendor", "contract__owner")
         .prefetch_related("contract__applications__business_owner", "contract__applications__it_owner")
         .order_by("cancel_by", "pk")
     )
     due = []
     for renewal in candidates:
-        stages = reminder_stages_for(renewal.contract)
-        if renewal.contract.reminder_stages is None and (renewal.cancel_by - today).days > horizon:
-            continue
-        stage = due_stage(stages, (renewal.cancel_by - today).days)
+        stage = due_stage(reminder_stages_for(renewal.contract), (renewal.cancel_by - today).days)
         if stage is not None:
             due.append((renewal, stage))
     return due
 
 
-def _claim(model, lookup: dict, now, **on_create) -> object | None:
-    """Claim one delivery row: insert it, or take over a failed or stale claim by compare-and-set."""
+def _claim(model, lookup: dict, now, **fields) -> object | None:
+    """Claim one delivery row: insert it, or take over a failed or stale claim by compare-and-set.
+
+    ``fields`` are written on the insert and on a takeover alike.
+    """
     stale_before = now - timedelta(minutes=settings.REMINDER_CLAIM_TIMEOUT_MINUTES)
     try:
         with transaction.atomic():
-            return model.objects.create(
-                **lookup, **on_create, status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=1
-            )
+            return model.objects.create(**lookup, **fields, status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=1)
     except IntegrityError:
         pass
     row = model.objects.filter(**lookup).first()
@@ -117,7 +131,7 @@ def _claim(model, lookup: dict, now, **on_create) -> object | None:
         return None
     retryable = Q(status=DeliveryStatus.FAILED) | Q(status=DeliveryStatus.CLAIMED, claimed_at__lt=stale_before)
     won = model.objects.filter(retryable, pk=row.pk, claimed_at=row.claimed_at).update(
-        status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=row.attempts + 1
+        **fields, status=DeliveryStatus.CLAIMED, claimed_at=now, attempts=row.attempts + 1
     )
     if won != 1:
         return None
@@ -130,6 +144,23 @@ def _finish(model, row, *, error: str = "") -> None:
     model.objects.filter(pk=row.pk, status=DeliveryStatus.CLAIMED, claimed_at=row.claimed_at).update(
         status=status, sent_at=None if error else timezone.now(), error=error[:2000]
     )
+
+
+def _send(model, row, build_message: Callable[[], EmailMultiAlternatives]) -> str:
+    """Build and send a claimed email and record the outcome; returns the error, or "" when it went out.
+
+    Building happens after the claim so that only the winner renders, and a failure to build is recorded
+    and retried like a failure to send, instead of stopping the run with the claim left behind.
+    """
+    try:
+        build_message().send(fail_silently=False)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried on the next run
+        error = f"{exc.__class__.__name__}: {exc}"
+        logger.warning("%s failed: %s", row, error)
+        _finish(model, row, error=error)
+        return error
+    _finish(model, row)
+    return ""
 
 
 def reminder_context(renewal: Renewal, stage: int, today: date, rates: FxRateBook) -> dict:
@@ -178,83 +209,113 @@ def reminder_email(
     return message
 
 
+def reminders_already_sent(due: list[tuple[Renewal, int]]) -> set[tuple[int, int, str]]:
+    """(renewal id, stage, recipient) of the due reminders that went out on an earlier run.
+
+    One query; a re-run of the day then skips them without trying to claim each one again (every such
+    attempt would be a unique violation in the database's log).
+    """
+    stage_of = {renewal.pk: stage for renewal, stage in due}
+    rows = ReminderDelivery.objects.filter(renewal_id__in=stage_of, status=DeliveryStatus.SENT).values_list(
+        "renewal_id", "stage_days", "recipient"
+    )
+    return {row for row in rows if stage_of[row[0]] == row[1]}
+
+
 def renewal_reminders_send(*, today: date, dry_run: bool = False) -> ReminderRunSummary:
-    """Send every reminder due on ``today`` that has not gone out yet, and the weekly digest."""
+    """Send every reminder due on ``today`` that has not gone out yet, and the weekly digest.
+
+    Deliberately not one transaction: each claim must be committed before its email goes out, so that
+    other workers see it.
+    """
     summary = ReminderRunSummary(today=today)
     due = renewals_due(today)
     procurement = procurement_emails()
+    already_sent = reminders_already_sent(due)
     rates = FxRateBook({r.contract.currency for r, _ in due})
     for renewal, stage in due:
         for recipient in reminder_recipients(renewal, procurement):
-            if dry_run:
-                if not ReminderDelivery.objects.filter(
-                    renewal=renewal, stage_days=stage, recipient=recipient, status=DeliveryStatus.SENT
-                ).exists():
-                    summary.planned.append((renewal.pk, stage, recipient))
-                continue
-            lookup = {"renewal": renewal, "stage_days": stage, "recipient": recipient}
-            row = _claim(ReminderDelivery, lookup, timezone.now(), for_date=today)
-            if row is None:
-                summary.skipped_already_sent += 1
-                continue
             key = (renewal.pk, stage, recipient)
-            error = _send(ReminderDelivery, row, reminder_email(renewal, stage, today, recipient, rates))
-            if error:
-                summary.failed.append((*key, error))
+            if key in already_sent:
+                summary.skipped_already_sent += 1
+            elif dry_run:
+                summary.planned.append(key)
             else:
-                summary.sent.append(key)
-    if not dry_run:
-        digest_send(today=today, summary=summary, procurement=procurement)
+                _reminder_deliver(renewal=renewal, stage=stage, recipient=recipient, rates=rates, summary=summary)
+    digest_send(today=today, summary=summary, procurement=procurement, dry_run=dry_run)
     return summary
 
 
-def _send(model, row, message) -> str:
-    """Send a claimed email and record the outcome; returns the error, or "" when it went out."""
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - any transport failure is recorded and retried next run
-        error = f"{exc.__class__.__name__}: {exc}"
-        logger.warning("email %s to %s failed: %s", message.subject, message.to, error)
-        _finish(model, row, error=error)
-        return error
-    _finish(model, row)
-    return ""
+def _reminder_deliver(
+    *, renewal: Renewal, stage: int, recipient: str, rates: FxRateBook, summary: ReminderRunSummary
+) -> None:
+    key = (renewal.pk, stage, recipient)
+    lookup = {"renewal": renewal, "stage_days": stage, "recipient": recipient}
+    row = _claim(ReminderDelivery, lookup, timezone.now(), for_date=summary.today)
+    if row is None:
+        summary.skipped_already_sent += 1
+        return
+    error = _send(ReminderDelivery, row, partial(reminder_email, renewal, stage, summary.today, recipient, rates))
+    if error:
+        summary.failed.append((*key, error))
+    else:
+        summary.sent.append(key)
 
 
-def digest_send(*, today: date, summary: ReminderRunSummary, procurement: list[str]) -> None:
-    """The weekly digest for procurement: every open renewal with a cancel-by in the coming days.
-    Sent on the first run of each week (Monday, or later if the job was down)."""
-    week_start = today - timedelta(days=today.weekday())
+def digest_context(today: date) -> dict:
+    """Every open renewal of an active contract with a cancel-by date from today to the horizon."""
     horizon = today + timedelta(days=settings.RENEWAL_DIGEST_HORIZON_DAYS)
     renewals = list(
         Renewal.objects.filter(
             stage__in=OPEN_STAGES, contract__status=ContractStatus.ACTIVE, cancel_by__gte=today, cancel_by__lte=horizon
         )
-        .select_related("contract__vendor", "owner")
+        .select_related("contract__vendor")
         .prefetch_related("contract__applications")
         .order_by("cancel_by", "pk")
     )
     rates = FxRateBook({r.contract.currency for r in renewals})
-    rows = [reminder_context(r, 0, today, rates) for r in renewals]
-    context = {
-        "rows": rows,
+    return {
+        "rows": [reminder_context(r, 0, today, rates) for r in renewals],
         "today": today,
         "horizon_days": settings.RENEWAL_DIGEST_HORIZON_DAYS,
-        "site_url": settings.SITE_URL,
+        "pipeline_url": settings.SITE_URL.rstrip("/") + reverse("renewals:pipeline"),
     }
-    for recipient in procurement:
+
+
+def digest_email(context: dict, recipient: str) -> EmailMultiAlternatives:
+    count = len(context["rows"])
+    message = EmailMultiAlternatives(
+        subject=f"Renewals digest: {count} cancel-by date{'s' if count != 1 else ''} in the next "
+        f"{context['horizon_days']} days",
+        body=render_to_string("renewals/email/digest.txt", context),
+        to=[recipient],
+    )
+    message.attach_alternative(render_to_string("renewals/email/digest.html", context), "text/html")
+    return message
+
+
+def digest_send(*, today: date, summary: ReminderRunSummary, procurement: list[str], dry_run: bool = False) -> None:
+    """The weekly digest for procurement, sent on the first run of each week (Monday, or later if the job
+    was down)."""
+    week_start = today - timedelta(days=today.weekday())
+    done = set(
+        DigestDelivery.objects.filter(
+            week_start=week_start, recipient__in=procurement, status=DeliveryStatus.SENT
+        ).values_list("recipient", flat=True)
+    )
+    pending = [recipient for recipient in procurement if recipient not in done]
+    if dry_run:
+        summary.digests_planned.extend(pending)
+        return
+    if not pending:
+        return
+    context = digest_context(today)
+    for recipient in pending:
         row = _claim(DigestDelivery, {"week_start": week_start, "recipient": recipient}, timezone.now())
         if row is None:
             continue
-        message = EmailMultiAlternatives(
-            subject=f"Renewals digest: {len(rows)} cancel-by date{'s' if len(rows) != 1 else ''} in the next "
-            f"{settings.RENEWAL_DIGEST_HORIZON_DAYS} days",
-            body=render_to_string("renewals/email/digest.txt", context),
-            to=[recipient],
-        )
-        message.attach_alternative(render_to_string("renewals/email/digest.html", context), "text/html")
-        error = _send(DigestDelivery, row, message)
+        error = _send(DigestDelivery, row, partial(digest_email, context, recipient))
         if error:
-            summary.failed.append((0, -1, recipient, error))
+            summary.digests_failed.append((recipient, error))
         else:
             summary.digests_sent.append(recipient)

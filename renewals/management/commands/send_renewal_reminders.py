@@ -1,9 +1,16 @@
-from datetime import date
+from datetime import date, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from renewals.reminders import renewal_reminders_send
+from renewals.reminders import ReminderRunSummary, renewal_reminders_send
+
+
+def parse_day(value: str) -> date:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise CommandError(f"--today must be a date like 2026-03-31 (YYYY-MM-DD), not {value!r}.") from exc
 
 
 class Command(BaseCommand):
@@ -14,23 +21,38 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="List what would be sent; send and record nothing.")
 
     def handle(self, *args, today=None, dry_run=False, **options):
-        try:
-            day = date.fromisoformat(today) if today else timezone.localdate()
-        except ValueError as exc:
-            raise CommandError(f"--today must be a date like 2026-03-31, not {today!r}.") from exc
+        # An empty --today is a mistake, not "today".
+        day = parse_day(today) if today is not None else timezone.localdate()
         summary = renewal_reminders_send(today=day, dry_run=dry_run)
         if dry_run:
-            for renewal_id, stage, recipient in summary.planned:
-                self.stdout.write(f"would send: renewal {renewal_id} · {stage} days · {recipient}")
-            self.stdout.write(f"{len(summary.planned)} reminder(s) would be sent for {day.isoformat()} (dry run).")
-            return
+            self.report_plan(summary)
+        else:
+            self.report_run(summary)
+
+    def report_plan(self, summary: ReminderRunSummary) -> None:
+        for renewal_id, stage, recipient in summary.planned:
+            self.stdout.write(f"would send: renewal {renewal_id} · {stage} days · {recipient}")
+        for recipient in summary.digests_planned:
+            self.stdout.write(f"would send: weekly digest · {recipient}")
+        self.stdout.write(
+            f"{len(summary.planned)} reminder(s) and {len(summary.digests_planned)} digest(s) would be sent for "
+            f"{summary.today.isoformat()} (dry run)."
+        )
+
+    def report_run(self, summary: ReminderRunSummary) -> None:
         for renewal_id, stage, recipient in summary.sent:
             self.stdout.write(f"sent: renewal {renewal_id} · {stage} days · {recipient}")
+        for recipient in summary.digests_sent:
+            self.stdout.write(f"sent: weekly digest · {recipient}")
         for renewal_id, stage, recipient, error in summary.failed:
             self.stderr.write(f"FAILED: renewal {renewal_id} · {stage} days · {recipient}: {error}")
+        for recipient, error in summary.digests_failed:
+            self.stderr.write(f"FAILED: weekly digest · {recipient}: {error}")
         self.stdout.write(
-            f"{day.isoformat()}: {len(summary.sent)} reminder(s) sent, {summary.skipped_already_sent} already sent, "
-            f"{len(summary.failed)} failed, {len(summary.digests_sent)} digest(s) sent."
+            f"{summary.today.isoformat()}: {len(summary.sent)} reminder(s) sent, "
+            f"{summary.skipped_already_sent} already sent, {len(summary.failed)} failed, "
+            f"{len(summary.digests_sent)} digest(s) sent."
         )
-        if summary.failed:
-            raise CommandError(f"{len(summary.failed)} email(s) failed; they are retried on the next run.")
+        failures = len(summary.failed) + len(summary.digests_failed)
+        if failures:
+            raise CommandError(f"{failures} email(s) failed; they are retried on the next run.")
