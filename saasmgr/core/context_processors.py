@@ -16,7 +16,26 @@ INVENTORY_MENU = [
     ("Categories", "inventory:category_list"),
     ("Departments", "inventory:department_list"),
     ("People", "inventory:person_list"),
+    ("Imports", "core:import_list"),
 ]
+
+RENEWALS_MENU = [
+    ("Pipeline", "renewals:pipeline"),
+    ("At risk", "renewals:at_risk"),
+    ("Calendar", "renewals:calendar"),
+    ("Contracts", "renewals:contract_list"),
+    ("Exchange rates", "core:fxrate_list"),
+    ("Calendar feed", "renewals:calendar_feed"),
+]
+
+
+def _section(match) -> str:
+    if match is None:
+        return ""
+    # Exchange rates live in core but belong with the contracts that use them.
+    if match.namespace == "core" and (match.url_name or "").startswith("fxrate_"):
+        return "renewals"
+    return match.namespace or ""
 
 
 def navigation(request) -> dict:
@@ -26,6 +45,7 @@ def navigation(request) -> dict:
     return {
         "user_roles": sorted(roles_of(user)),
         "nav_inventory": [(label, name) for label, name in INVENTORY_MENU if role_may(user, name, write=False)],
+        "nav_renewals": [(label, name) for label, name in RENEWALS_MENU if role_may(user, name, write=False)],
         "nav_sections": NAVIGATION,
-        "nav_section": (request.resolver_match.namespace if request.resolver_match else "") or "",
+        "nav_section": _section(request.resolver_match),
     }

@@ -8,7 +8,7 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from saasmgr.core.dashboard import Tile, register_tile
-        from saasmgr.inventory import selectors
+        from saasmgr.inventory import importers, selectors  # noqa: F401 - importing registers the importers
 
         for tile in (
             Tile("Inventory", "Applications", selectors.application_count, "inventory:application_list", order=10),
