@@ -1,5 +1,6 @@
 """Every write of contracts and renewals."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from renewals.choices import ContractStatus, RenewalDecision, RenewalStage
-from renewals.models import Contract, LineItem, Renewal
+from renewals.models import CalendarFeed, Contract, ContractDocument, LineItem, Renewal
 from renewals.pricing import contract_values
 from renewals.signals import renewal_closed
 from saasmgr.core.money import MissingFxRate, convert
@@ -211,3 +212,26 @@ def contract_start_next_term(
     contract_refresh_values(contract=contract)
     renewal_ensure(contract=contract)
     return contract
+
+
+def contract_document_add(*, contract: Contract, upload, name: str, user) -> ContractDocument:
+    """Store an uploaded document with its contract (through the default storage, never under a public URL)."""
+    document = ContractDocument(contract=contract, name=name[:255], uploaded_by=user)
+    document.file.save(upload.name, upload, save=False)
+    document.save()
+    return document
+
+
+def calendar_feed_ensure(*, user) -> CalendarFeed:
+    """The user's calendar feed, created with a fresh secret on first use."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user, defaults={"secret": secrets.token_urlsafe(32)})
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user) -> CalendarFeed:
+    """Give the user's feed a new secret; every address with the old one stops working at once."""
+    feed = calendar_feed_ensure(user=user)
+    feed.secret = secrets.token_urlsafe(32)
+    feed.save(update_fields=["secret", "updated_at"])
+    return feed

@@ -28,6 +28,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("", include("saasmgr.core.urls")),
     path("inventory/", include("saasmgr.inventory.urls")),
+    path("renewals/", include("renewals.urls")),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -73,6 +73,23 @@ ACCESS: dict[str, Access] = {
     **_html_crud("inventory", "category", IT),
     **_html_crud("inventory", "department", IT),
     **_html_crud("inventory", "person", IT),
+    # Exchange rates
+    **_html_crud("core", "fxrate", FX_KEEPERS),
+    # Contracts and renewals
+    **_html_crud("renewals", "contract", PROCUREMENT),
+    "renewals:contract_document_upload": Access(read=PROCUREMENT, write=PROCUREMENT),
+    "renewals:contract_document_download": Access(read=EVERYONE),
+    "renewals:pipeline": Access(read=EVERYONE),
+    "renewals:calendar": Access(read=EVERYONE),
+    "renewals:at_risk": Access(read=EVERYONE),
+    "renewals:renewal_detail": Access(read=EVERYONE),
+    "renewals:renewal_edit": Access(read=PROCUREMENT, write=PROCUREMENT),
+    "renewals:renewal_move": Access(read=PROCUREMENT, write=PROCUREMENT),
+    "renewals:renewal_close": Access(read=PROCUREMENT, write=PROCUREMENT),
+    "renewals:calendar_feed": Access(read=EVERYONE),
+    "renewals:calendar_feed_rotate": Access(read=EVERYONE, write=EVERYONE),
+    # The ICS feed is opened by calendar apps without a session; its secret is the credential.
+    "renewals:calendar_ics": PUBLIC,
     # API
     "api:api-root": Access(read=EVERYONE),
     "api:schema": Access(read=EVERYONE),

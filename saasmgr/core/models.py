@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from saasmgr.core.choices import ImportJobStatus, ImportMode
 
@@ -67,3 +68,6 @@ class FxRate(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.rate} on {self.date.isoformat()}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:fxrate_detail", args=[self.pk])
