@@ -165,8 +165,9 @@ def _send(model, row, build_message: Callable[[], EmailMultiAlternatives]) -> st
 
 def reminder_context(renewal: Renewal, stage: int, today: date, rates: FxRateBook) -> dict:
     contract = renewal.contract
+    # The same rate as the contract pages: the one in force when the term started.
     try:
-        rate = rates.rate_on(contract.currency, today)
+        rate = rates.rate_on(contract.currency, renewal.term_start)
         reporting_value, fx_error = convert(renewal.baseline_annual, rate), ""
     except MissingFxRate as exc:
         reporting_value, fx_error = None, str(exc)

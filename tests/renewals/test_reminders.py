@@ -460,7 +460,7 @@ def eur_contract():
 
 
 def test_the_email_has_every_fact_in_both_parts_and_a_calendar_attachment(eur_contract):
-    fx_rate_upsert(currency="EUR", on_date=date(2026, 1, 1), rate=Decimal("1.1"))
+    fx_rate_upsert(currency="EUR", on_date=date(2020, 1, 1), rate=Decimal("1.1"))
     renewal = renewal_of(eur_contract)
 
     renewal_reminders_send(today=TODAY)
@@ -501,14 +501,16 @@ def test_a_contract_without_auto_renew_says_so():
 
 
 def test_a_missing_exchange_rate_is_said_plainly_never_shown_as_zero_or_one(eur_contract):
-    fx_rate_upsert(currency="EUR", on_date=TODAY + timedelta(days=1), rate=Decimal("1.1"))  # not in force yet
+    # The email converts at the rate in force when the term started, as the contract pages do.
+    term_start = renewal_of(eur_contract).term_start
+    fx_rate_upsert(currency="EUR", on_date=term_start + timedelta(days=1), rate=Decimal("1.1"))  # not in force yet
 
     renewal_reminders_send(today=TODAY)
 
     message = mail.outbox[0]
     html = message.alternatives[0][0]
     for part in (message.body, html):
-        assert "No EUR→USD exchange rate on or before 2026-03-04" in part
+        assert f"No EUR→USD exchange rate on or before {term_start.isoformat()}" in part
         assert "12000.00 EUR" in part
         assert "USD)" not in part  # no converted figure at all
         assert "0.00 USD" not in part and "1.0" not in part
