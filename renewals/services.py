@@ -13,6 +13,7 @@ from renewals.choices import ContractStatus, RenewalDecision, RenewalStage
 from renewals.models import CalendarFeed, Contract, ContractDocument, LineItem, Renewal
 from renewals.pricing import contract_values
 from renewals.signals import renewal_closed
+from saasmgr.core.choices import BillingPeriod
 from saasmgr.core.money import MissingFxRate, convert
 from saasmgr.core.selectors import fx_rate_on
 
@@ -200,6 +201,8 @@ def contract_start_next_term(
     new_end = new_end_date or (new_start + relativedelta(months=contract.renewal_term_months) - timedelta(days=1))
     if new_end <= new_start:
         raise RenewalError("The new end date must be after the new term's start.")
+    # One-time charges (set-up, implementation) belong to the term that ended.
+    contract.line_items.filter(billing_period=BillingPeriod.ONE_TIME).delete()
     for item in contract.line_items.all():
         if item.pk in new_unit_prices:
             item.unit_price = new_unit_prices[item.pk]

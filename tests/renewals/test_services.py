@@ -255,6 +255,28 @@ def test_closing_a_renewed_renewal_starts_the_next_term_with_new_prices_and_a_ne
 
 
 @pytest.mark.django_db
+def test_one_time_charges_are_not_carried_into_the_next_term():
+    contract = ContractFactory(
+        start_date=date(2025, 1, 1),
+        end_date=date(2025, 12, 31),
+        line_items=[
+            seat_line("Seat", quantity="10", unit_price="100.00"),
+            {**seat_line("Implementation", quantity="1", unit_price="5000"), "billing_period": BillingPeriod.ONE_TIME},
+        ],
+    )
+    assert (contract.annual_value, contract.total_value) == (Decimal("1000.00"), Decimal("6000.00"))
+    renewal = renewal_update(
+        renewal=Renewal.objects.get(contract=contract), user=None, stage=RenewalStage.DECIDED, decision="renew"
+    )
+
+    renewal_close(renewal=renewal, user=None)
+
+    contract.refresh_from_db()
+    assert list(contract.line_items.values_list("sku", flat=True)) == ["Seat"]
+    assert (contract.annual_value, contract.total_value) == (Decimal("1000.00"), Decimal("1000.00"))
+
+
+@pytest.mark.django_db
 def test_closing_with_a_new_end_date():
     renewal = decided_renewal(RenewalDecision.RENEW)
     renewal_close(renewal=renewal, user=None, new_end_date=date(2026, 6, 30))

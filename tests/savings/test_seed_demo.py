@@ -1,6 +1,7 @@
 """``manage.py seed_demo``: the same company for the same seed, idempotent, and one login per role."""
 
 import re
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -8,10 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from django.urls import reverse
 
+from renewals.models import Contract, Renewal
 from saasmgr.core.choices import Role
+from saasmgr.core.models import FxRate
 from saasmgr.inventory.models import Application, Category, Department, Person, PersonAlias, Vendor, VendorAlias
 from tests.factories import UserFactory
+from tests.renewals.test_demo import contracts_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +24,17 @@ TODAY = "2026-03-15"
 
 
 def seed(*args: str) -> str:
+    return seed_on(TODAY, *args)
+
+
+def seed_on(today: str, *args: str) -> str:
     out = StringIO()
-    call_command("seed_demo", "--today", TODAY, *args, stdout=out)
+    call_command("seed_demo", "--today", today, *args, stdout=out)
     return out.getvalue()
+
+
+def rates_snapshot() -> list[tuple]:
+    return sorted(FxRate.objects.values_list("currency", "date", "rate", "source"))
 
 
 def created_total(output: str) -> int:
@@ -67,6 +80,9 @@ def inventory_snapshot() -> dict[str, list[tuple]]:
 
 
 def delete_inventory() -> None:
+    """Everything seed_demo writes except the logins (contracts first: they protect their vendors)."""
+    Contract.objects.all().delete()
+    FxRate.objects.all().delete()
     for model in (PersonAlias, VendorAlias, Application, Vendor, Category):
         model.objects.all().delete()
     Person.objects.update(manager=None)
@@ -77,19 +93,23 @@ def delete_inventory() -> None:
 
 def test_the_same_seed_loads_the_same_data_into_an_empty_database():
     seed("--seed", "5")
-    first = inventory_snapshot()
+    first, first_contracts, first_rates = inventory_snapshot(), contracts_snapshot(), rates_snapshot()
     delete_inventory()
-    assert Person.objects.count() == 0
+    assert Person.objects.count() == Contract.objects.count() == 0
 
     seed("--seed", "5")
 
     assert inventory_snapshot() == first
+    assert contracts_snapshot() == first_contracts
+    assert rates_snapshot() == first_rates
     assert len(first["people"]) == 300
+    assert len(first_contracts["contracts"]) == 45
 
 
 def test_a_different_seed_loads_different_data():
     seed("--seed", "5")
     first = inventory_snapshot()
+    first_contracts, first_rates = contracts_snapshot(), rates_snapshot()
     delete_inventory()
 
     seed("--seed", "6")
@@ -97,22 +117,56 @@ def test_a_different_seed_loads_different_data():
 
     assert second["people"] != first["people"]
     assert second["applications"] != first["applications"]
+    assert contracts_snapshot()["line items"] != first_contracts["line items"]
+    assert contracts_snapshot()["renewals"] != first_contracts["renewals"]
+    assert rates_snapshot() != first_rates
     # The skeleton of the company is the same: departments and categories do not depend on the seed.
     assert second["departments"] == first["departments"]
 
 
 def test_a_second_run_creates_nothing_and_says_so():
     first_output = seed()
-    counts = inventory_snapshot()
+    counts, contracts, rates = inventory_snapshot(), contracts_snapshot(), rates_snapshot()
 
     second_output = seed()
 
     assert created_total(first_output) > 300
     assert "300 people" in first_output and "5 demo users" in first_output
+    assert "205 exchange rates" in first_output and "45 contracts" in first_output
+    assert f"{len(contracts['line items'])} line items" in first_output
+    assert f"{len(contracts['renewals'])} renewals" in first_output
     assert created_total(second_output) == 0
-    assert "0 people" in second_output and "everything was already there" in second_output
+    assert "0 people" in second_output and "0 contracts" in second_output
+    assert "everything was already there" in second_output
     assert inventory_snapshot() == counts
+    assert contracts_snapshot() == contracts
+    assert rates_snapshot() == rates
     assert get_user_model().objects.count() == 5
+
+
+def test_a_run_on_a_later_day_adds_only_the_new_months_exchange_rates():
+    seed()
+    contracts, rates = contracts_snapshot(), rates_snapshot()
+
+    output = seed_on("2026-05-02")
+
+    assert "0 contracts" in output and "10 exchange rates" in output  # April and May, five currencies
+    assert contracts_snapshot() == contracts
+    added = set(rates_snapshot()) - set(rates)
+    assert set(rates) <= set(rates_snapshot())  # the months already stored keep their rates
+    assert {(currency, day) for currency, day, _rate, _source in added} == {
+        (currency, date(2026, month, 1)) for currency in ("EUR", "GBP", "CAD", "AUD", "JPY") for month in (4, 5)
+    }
+
+
+def test_small_seeds_contracts_that_fill_the_pipeline_with_every_figure_in_the_reporting_currency():
+    seed()
+
+    assert Contract.objects.count() == 45
+    assert not Contract.objects.filter(annual_value_reporting=None).exists()
+    assert Contract.objects.filter(owner__username="procurement").count() > 45 / 2
+    stages = set(Renewal.objects.values_list("stage", flat=True))
+    assert stages == {"upcoming", "in_review", "negotiating", "decided", "closed"}
 
 
 def test_small_loads_the_declared_company():
@@ -163,7 +217,7 @@ def test_production_refuses_without_the_explicit_flag_and_writes_nothing(setting
     with pytest.raises(CommandError, match="--allow-production"):
         seed()
 
-    assert Person.objects.count() == 0
+    assert Person.objects.count() == Contract.objects.count() == FxRate.objects.count() == 0
     assert get_user_model().objects.count() == 0
 
 
@@ -181,3 +235,19 @@ def test_a_malformed_today_is_refused_with_the_expected_format():
         call_command("seed_demo", "--today", "15/03/2026", stdout=StringIO())
 
     assert Person.objects.count() == 0
+
+
+def test_no_demo_page_warns_of_a_missing_exchange_rate():
+    seed()
+    client = Client()
+    assert client.login(username="procurement", password="demo-procurement")
+    pages = [reverse("renewals:pipeline"), reverse("renewals:at_risk"), reverse("renewals:contract_list")]
+    pages += [contract.get_absolute_url() for contract in Contract.objects.all()]
+    pages += [renewal.get_absolute_url() for renewal in Renewal.objects.all()]
+
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert "rate missing" not in html and "rate on or before" not in html, page
+    assert len(pages) == 3 + 45 + 48

@@ -1,7 +1,8 @@
 """``manage.py seed_demo --size small|enterprise --seed N [--today YYYY-MM-DD]``
 
-Builds a demo company, identical for the same seed and ``--today``, and
-inserts whatever of it is missing. Running it again creates nothing; rows that
+Builds a demo company (people, applications, exchange rates, contracts with
+their line items and renewals), identical for the same seed and ``--today``,
+and inserts whatever of it is missing. Running it again creates nothing; rows that
 already exist (seeded or real) are never changed. It lives in savings, the top
 layer, so that every layer's demo data can join the same command.
 """
@@ -15,8 +16,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from renewals.demo import DEMO_CONTRACT_COUNTS, demo_contracts_build, demo_contracts_load
 from saasmgr.core.choices import Role
-from saasmgr.core.demo import DemoDataInProductionError, DemoLogin, demo_production_guard, demo_users_ensure
+from saasmgr.core.demo import (
+    DemoDataInProductionError,
+    DemoLogin,
+    demo_fx_rates_build,
+    demo_fx_rates_load,
+    demo_production_guard,
+    demo_users_ensure,
+)
 from saasmgr.inventory.demo import DEMO_PROFILES, demo_company_build, demo_inventory_load
 
 
@@ -51,9 +60,17 @@ class Command(BaseCommand):
         today = today or timezone.localdate()
         started = time.perf_counter()
         company = demo_company_build(seed=seed, profile=profile, today=today)
+        fx_rates = demo_fx_rates_build(seed=seed, today=today, reporting_currency=settings.REPORTING_CURRENCY)
+        contracts = demo_contracts_build(
+            seed=seed, company=company, count=DEMO_CONTRACT_COUNTS.get(size, 0), today=today
+        )
         with transaction.atomic():
             created = demo_inventory_load(company=company)
             logins = demo_users_ensure(allow_production=allow_production)
+            # Rates before contracts, so that each contract's reporting value is there from the start;
+            # users before contracts, which the procurement login owns and moves along.
+            created["exchange rates"] = demo_fx_rates_load(rates=fx_rates)
+            created.update(demo_contracts_load(contracts=contracts))
         created["demo users"] = sum(login.created for login in logins)
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Demo company: size {size}, seed {seed}, today {today.isoformat()}")
