@@ -8,6 +8,9 @@ PORT ?= 8000
 SEED ?= 1
 SIZE ?= small
 PYTEST_ARGS ?=
+# Links in emails and the printed login table point at the server `make run` starts.
+SITE_URL ?= http://$(HOST):$(PORT)
+export SITE_URL
 
 .PHONY: run test install install-dev migrate demo lint format bench clean
 

@@ -134,7 +134,12 @@ def _detail_post(request, job: ImportJob, mapping_form: ColumnMappingForm | None
 @never_cache
 def import_progress(request, pk: int):
     job, _ = _job_and_importer(request, pk)
-    return render(request, "core/import_progress.html", {"job": job, **_status_context(job)})
+    response = render(request, "core/import_progress.html", {"job": job, **_status_context(job)})
+    if request.htmx and job.is_finished:
+        # The page around the bar (status badge, disabled buttons) was drawn while the job ran:
+        # reload it whole once the job ends.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 def _status_context(job: ImportJob) -> dict:

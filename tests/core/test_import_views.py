@@ -315,9 +315,13 @@ def test_a_big_file_runs_in_the_background_with_a_polled_progress_bar(
     job.status = ImportJobStatus.QUEUED
     job.save()
     import_job_run_task(job.pk)
-    done = text(it_client.get(progress_url))
+    done_response = it_client.get(progress_url)
+    done = text(done_response)
     assert "hx-trigger" not in done  # polling stops
     assert "Imported." in done and count_on_page(done, "created") == 5
+    assert "HX-Refresh" not in done_response.headers  # a plain request is not told to reload
+    # The poll that sees the end reloads the page, so its badge and buttons show the new state.
+    assert it_client.get(progress_url, headers={"HX-Request": "true"}).headers["HX-Refresh"] == "true"
 
 
 def test_a_running_job_cannot_be_started_twice(it_client):
