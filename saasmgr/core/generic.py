@@ -1,10 +1,13 @@
 """Shared views: every model's list, detail, add/edit and delete pages are a few
 attributes on these classes. Access is checked by the access table, not here."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.db.models import ProtectedError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.views.generic import DeleteView, DetailView
 from django.views.generic.edit import UpdateView
 from django_filters.views import FilterView
@@ -42,12 +45,14 @@ class ModelPageMixin:
 
 class ObjectListView(ModelPageMixin, SingleTableMixin, FilterView):
     template_name = "generic/object_list.html"
-    paginate_by = 50
+    # Only the table paginates. ListView's own ``paginate_by`` stays None: it would paginate the
+    # queryset a second time, with a 404 for any table page beyond its own page count.
+    per_page = 50
     search_placeholder = "Search"
 
     def get_table_pagination(self, table):
         per_page = self.request.GET.get("per_page", "")
-        return {"per_page": int(per_page) if per_page.isdigit() and 0 < int(per_page) <= 500 else self.paginate_by}
+        return {"per_page": int(per_page) if per_page.isdigit() and 0 < int(per_page) <= 500 else self.per_page}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -66,7 +71,7 @@ class ObjectDetailView(ModelPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         obj = self.object
-        context["field_rows"] = [(label, _resolve(obj, path)) for label, path in self.fields]
+        context["field_rows"] = [(label, _linked(_resolve(obj, path))) for label, path in self.fields]
         context["related"] = [
             (title, table_class(_resolve(obj, attr).all(), orderable=False))
             for title, attr, table_class in self.related_tables
@@ -75,6 +80,25 @@ class ObjectDetailView(ModelPageMixin, DetailView):
         context["edit_url"] = reverse(self.url_name("edit"), args=[obj.pk])
         context["delete_url"] = reverse(self.url_name("delete"), args=[obj.pk])
         return context
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """A web address shown in a detail card; the template links anything with ``get_absolute_url``."""
+
+    url: str
+
+    def get_absolute_url(self) -> str:
+        return self.url
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def _linked(value):
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return ExternalLink(value)
+    return value
 
 
 def _resolve(obj, path: str):
@@ -88,7 +112,10 @@ def _resolve(obj, path: str):
 
 
 def history_rows(obj, limit: int) -> list[dict]:
-    """The audit trail of one object, newest first, each with the fields it changed."""
+    """The audit trail of one object, newest first, each with the fields it changed.
+
+    A change reads as a person would say it: "Vendor: Atlassian → Google", not the stored "vendor: 3 → 7".
+    """
     records = list(obj.history.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     rows = []
     for record, previous in zip(records, records[1:] + [None], strict=False):
@@ -96,8 +123,7 @@ def history_rows(obj, limit: int) -> list[dict]:
             break
         changes = []
         if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous)
-            changes = [(c.field, c.old, c.new) for c in delta.changes]
+            changes = [(c.field, c.old, c.new) for c in record.diff_against(previous).changes]
         rows.append(
             {
                 "when": record.history_date,
@@ -106,7 +132,37 @@ def history_rows(obj, limit: int) -> list[dict]:
                 "changes": changes,
             }
         )
+    _humanize_changes(type(obj), rows)
     return rows
+
+
+def _humanize_changes(model, rows: list[dict]) -> None:
+    """Replaces stored values by labels: choice labels, and related objects' names (one query per related model)."""
+    fields = {name: model._meta.get_field(name) for row in rows for name, _, _ in row["changes"]}
+    wanted_pks: dict[str, set] = {}
+    for row in rows:
+        for name, old, new in row["changes"]:
+            if fields[name].many_to_one:
+                wanted_pks.setdefault(name, set()).update(v for v in (old, new) if v is not None)
+    names = {
+        name: {o.pk: str(o) for o in fields[name].related_model._base_manager.filter(pk__in=pks)}
+        for name, pks in wanted_pks.items()
+    }
+
+    def shown(name: str, value):
+        if value is None or value == "":
+            return None
+        if name in names:
+            return names[name].get(value, f"#{value} (deleted)")
+        if fields[name].choices:
+            return dict(fields[name].flatchoices).get(value, value)
+        return value
+
+    for row in rows:
+        row["changes"] = [
+            (capfirst(fields[name].verbose_name), shown(name, old), shown(name, new))
+            for name, old, new in row["changes"]
+        ]
 
 
 class ObjectEditView(ModelPageMixin, UpdateView):

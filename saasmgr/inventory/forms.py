@@ -32,16 +32,25 @@ class PersonByEmailField(forms.ModelChoiceField):
         return person
 
 
+def website_field() -> forms.URLField:
+    # "example.com" typed without a scheme means https, as browsers assume (and Django 6 will).
+    return forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+
 class VendorForm(forms.ModelForm):
+    website = website_field()
+
     class Meta:
         model = Vendor
         fields = ["name", "website", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
 
 class CategoryForm(forms.ModelForm):
     class Meta:
         model = Category
         fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class DepartmentForm(forms.ModelForm):
@@ -106,7 +115,8 @@ class PersonForm(forms.ModelForm):
 
 class ApplicationForm(forms.ModelForm):
     business_owner = PersonByEmailField(required=False, help_text="Email of the business owner.")
-    it_owner = PersonByEmailField(required=False, help_text="Email of the IT owner.")
+    it_owner = PersonByEmailField(required=False, label="IT owner", help_text="Email of the IT owner.")
+    website = website_field()
 
     class Meta:
         model = Application
@@ -122,4 +132,8 @@ class ApplicationForm(forms.ModelForm):
             "website",
             "description",
         ]
-        widgets = {"first_seen": forms.DateInput(attrs={"type": "date"})}
+        widgets = {
+            "first_seen": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"discovery_source": "Discovered via"}

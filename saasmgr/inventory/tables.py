@@ -63,6 +63,7 @@ class ApplicationTable(tables.Table):
     it_owner = tables.Column(
         accessor="it_owner__name", verbose_name="IT owner", linkify=lambda record: record.it_owner.get_absolute_url()
     )
+    discovery_source = tables.Column(verbose_name="Discovered via")
 
     class Meta:
         model = Application
