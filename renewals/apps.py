@@ -6,6 +6,7 @@ class RenewalsConfig(AppConfig):
     verbose_name = "Renewals"
 
     def ready(self) -> None:
+        from renewals import importers  # noqa: F401 - importing registers the importer
         from saasmgr.core.signals import fx_rates_changed
 
         fx_rates_changed.connect(_refresh_contract_values, dispatch_uid="renewals-fx-refresh")

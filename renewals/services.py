@@ -86,29 +86,38 @@ def line_items_replace(*, contract: Contract, line_items: list[dict]) -> None:
 
 
 def renewal_ensure(*, contract: Contract) -> Renewal | None:
-    """An active contract's current term end has exactly one renewal."""
+    """An active contract's current term has exactly one renewal that is not closed, dated like the term.
+
+    When the term's end date is edited, that renewal follows it instead of a second one appearing.
+    """
     if contract.status != ContractStatus.ACTIVE:
         return None
-    renewal, created = Renewal.objects.get_or_create(
-        contract=contract,
-        term_end=contract.end_date,
-        defaults={
-            "term_start": contract.start_date,
-            "cancel_by": contract.cancel_by,
-            "owner": contract.owner,
-            "baseline_annual": contract.annual_value,
-        },
+    renewal = (
+        Renewal.objects.filter(contract=contract, term_end=contract.end_date).first()
+        or Renewal.objects.filter(contract=contract, term_start=contract.start_date)
+        .exclude(stage=RenewalStage.CLOSED)
+        .order_by("-term_end")
+        .first()
     )
-    if not created and renewal.is_open:
-        changed = {
-            "cancel_by": contract.cancel_by,
-            "baseline_annual": contract.annual_value,
-            "term_start": contract.start_date,
-        }
-        if any(getattr(renewal, k) != v for k, v in changed.items()):
-            for field, value in changed.items():
-                setattr(renewal, field, value)
-            renewal.save(update_fields=[*changed, "updated_at"])
+    if renewal is None:
+        return Renewal.objects.create(
+            contract=contract,
+            term_start=contract.start_date,
+            term_end=contract.end_date,
+            cancel_by=contract.cancel_by,
+            owner=contract.owner,
+            baseline_annual=contract.annual_value,
+        )
+    if renewal.stage == RenewalStage.CLOSED:
+        return renewal
+    wanted = {"term_start": contract.start_date, "term_end": contract.end_date, "cancel_by": contract.cancel_by}
+    if renewal.is_open:
+        wanted["baseline_annual"] = contract.annual_value
+    changed = [field for field, value in wanted.items() if getattr(renewal, field) != value]
+    if changed:
+        for field in changed:
+            setattr(renewal, field, wanted[field])
+        renewal.save(update_fields=[*changed, "updated_at"])
     return renewal
 
 

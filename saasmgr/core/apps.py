@@ -5,3 +5,6 @@ class CoreConfig(AppConfig):
     name = "saasmgr.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from saasmgr.core import fx_importers  # noqa: F401 - importing registers the importer

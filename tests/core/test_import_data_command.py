@@ -132,7 +132,10 @@ def test_a_clean_import_exits_0_with_a_summary():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["gadgets", "people_generic.csv"], "Unknown import kind “gadgets”. Known kinds: applications, people."),
+        (
+            ["gadgets", "people_generic.csv"],
+            "Unknown import kind “gadgets”. Known kinds: applications, contracts, fx-rates, people.",
+        ),
         (
             ["people", "people_generic.csv", "--format", "okta"],
             "Unknown format “okta” for people. Known formats: generic, bamboohr, google-workspace, workday.",

@@ -340,3 +340,21 @@ def test_a_failed_close_sends_nothing_and_writes_nothing(django_capture_on_commi
     assert received == []
     assert Renewal.objects.get(pk=renewal.pk).stage == RenewalStage.DECIDED
     assert Contract.objects.get(pk=renewal.contract_id).end_date == date(2025, 12, 31)
+
+
+@pytest.mark.django_db
+def test_editing_the_end_date_moves_the_open_renewal_instead_of_adding_one():
+    contract = ContractFactory(start_date=date(2026, 1, 1), end_date=date(2026, 12, 31), notice_days=30)
+    renewal = Renewal.objects.get(contract=contract)
+    renewal_update(renewal=renewal, user=None, stage=RenewalStage.IN_REVIEW)
+
+    contract.end_date = date(2027, 3, 31)
+    contract_save(contract=contract)
+
+    (moved,) = Renewal.objects.filter(contract=contract)
+    assert (moved.pk, moved.stage, moved.term_end, moved.cancel_by) == (
+        renewal.pk,
+        RenewalStage.IN_REVIEW,
+        date(2027, 3, 31),
+        date(2027, 3, 1),
+    )

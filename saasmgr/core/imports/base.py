@@ -100,6 +100,10 @@ class Importer:
         """(column, normalised value) pairs that no two rows of one file may share."""
         return ()
 
+    def duplicate_message(self, column: str, first_row: int) -> str:
+        """What a row is told when row ``first_row`` already has its natural key in ``column``."""
+        return f"Row {first_row} has the same {column.replace('_', ' ')}."
+
     def check_references(self, rows: list[ParsedRow], *, rejected: list[ParsedRow]) -> Iterable[Problem]:
         """Checks against the database and across rows, for the rows still valid; ``rejected``
         are the rows already in error, so a message can point at them."""

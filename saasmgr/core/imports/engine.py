@@ -117,7 +117,7 @@ def _parse_rows(importer, table, match, on_progress, total_rows) -> _Validation:
         for column, key in importer.natural_keys(row):
             first = first_row_with_key.setdefault((column, key), number)
             if first != number:
-                problems.append(Problem(number, column, f"Row {first} has the same {column.replace('_', ' ')}."))
+                problems.append(Problem(number, column, importer.duplicate_message(column, first)))
         validation.rows.append(row)
         for problem in problems:
             validation.add(problem)
