@@ -127,7 +127,7 @@ def _detail_post(request, job: ImportJob, mapping_form: ColumnMappingForm | None
         messages.error(request, str(exc))
     else:
         if not ran:
-            messages.info(request, f"The file has {job.total_rows} rows, so it runs in the background.")
+            messages.info(request, f"The file has {job.total_rows:,} rows, so it runs in the background.")
     return redirect(reverse("core:import_detail", args=[job.pk]) + "#import-status")
 
 
