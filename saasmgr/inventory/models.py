@@ -144,7 +144,12 @@ class Application(TimeStampedModel):
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="business_owned_applications"
     )
     it_owner = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="it_owned_applications"
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="it_owned_applications",
+        verbose_name="IT owner",
     )
     status = models.CharField(max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.UNDER_REVIEW)
     discovery_source = models.CharField(max_length=20, choices=DiscoverySource.choices, default=DiscoverySource.MANUAL)
