@@ -1,19 +1,9 @@
-import django_filters
 from rest_framework import viewsets
 
 from saasmgr.core.api.serializers import FxRateSerializer
+from saasmgr.core.fx_forms import FxRateFilterSet
 from saasmgr.core.models import FxRate
 from saasmgr.core.services import fx_rate_delete, fx_rate_update, fx_rate_upsert
-
-
-class FxRateFilterSet(django_filters.FilterSet):
-    date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
-    currency = django_filters.CharFilter(lookup_expr="iexact")
-
-    class Meta:
-        model = FxRate
-        fields = ["currency", "date_from", "date_to"]
 
 
 class FxRateViewSet(viewsets.ModelViewSet):
