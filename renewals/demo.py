@@ -29,10 +29,15 @@ from simple_history.utils import bulk_create_with_history
 from renewals import demo_catalogue as catalogue
 from renewals.choices import ContractStatus, PricingModel, RenewalDecision, RenewalStage
 from renewals.models import Contract, LineItem, Renewal, cancel_by_for
-from renewals.pricing import contract_values
-from renewals.services import contract_save, renewal_close, renewal_update
+from renewals.services import (
+    contract_save,
+    contract_stored_values,
+    renewal_close,
+    renewal_for_new_term,
+    renewal_update,
+)
 from saasmgr.core.choices import BillingPeriod
-from saasmgr.core.money import MONTHS_PER_PERIOD, MissingFxRate, convert, round_money
+from saasmgr.core.money import MONTHS_PER_PERIOD, round_money
 from saasmgr.core.selectors import FxRateBook
 from saasmgr.inventory.choices import ApplicationStatus, PersonStatus
 from saasmgr.inventory.demo import BULK_BATCH_SIZE, SEED_CHANGE_REASON, DemoApplication, DemoCompany
@@ -551,8 +556,9 @@ def _contracts_bulk_create(plans: Sequence[DemoContract], refs: _References) -> 
         contract = _contract_row(plan, refs)
         lines = [LineItem(position=position, **item.fields()) for position, item in enumerate(plan.line_items)]
         contract.cancel_by = cancel_by_for(contract.end_date, contract.notice_days)
-        contract.annual_value, contract.total_value = contract_values(lines, term_months=contract.term_months)
-        contract.annual_value_reporting = _reporting_value(contract, rates)
+        contract.annual_value, contract.total_value, contract.annual_value_reporting = contract_stored_values(
+            contract, lines, rate_on=rates.rate_on
+        )
         contracts.append(contract)
         items.append(lines)
     _bulk_create(Contract, contracts)
@@ -566,27 +572,8 @@ def _contracts_bulk_create(plans: Sequence[DemoContract], refs: _References) -> 
         for application_pk in refs.application_pks(plan)
     ]
     Contract.applications.through.objects.bulk_create(links, batch_size=BULK_BATCH_SIZE)
-    _bulk_create(Renewal, [_first_renewal(contract) for contract in contracts])
+    _bulk_create(Renewal, [renewal_for_new_term(contract) for contract in contracts])
     return {contract.number: contract for contract in contracts}
-
-
-def _reporting_value(contract: Contract, rates: FxRateBook) -> Decimal | None:
-    try:
-        return convert(contract.annual_value, rates.rate_on(contract.currency, contract.start_date))
-    except MissingFxRate:
-        return None
-
-
-def _first_renewal(contract: Contract) -> Renewal:
-    """The renewal ``renewal_ensure`` gives a new active contract."""
-    return Renewal(
-        contract=contract,
-        term_start=contract.start_date,
-        term_end=contract.end_date,
-        cancel_by=contract.cancel_by,
-        owner_id=contract.owner_id,
-        baseline_annual=contract.annual_value,
-    )
 
 
 def _bulk_create(model: type[models.Model], objs: list) -> None:

@@ -48,8 +48,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from renewals.choices import ContractStatus, PricingModel
 from renewals.models import Contract, LineItem, Renewal, cancel_by_for
-from renewals.pricing import PricingError, contract_values, parse_tiers, tiered_amount
-from renewals.services import renewal_ensure
+from renewals.pricing import PricingError, parse_tiers, tiered_amount
+from renewals.services import contract_stored_values, renewal_ensure, renewal_for_new_term
 from saasmgr.core.access import PROCUREMENT
 from saasmgr.core.choices import BillingPeriod
 from saasmgr.core.imports.base import Importer, ParsedRow, Problem, WriteContext, WriteCounts
@@ -68,7 +68,6 @@ from saasmgr.core.imports.parsers import (
     currency_marked,
 )
 from saasmgr.core.imports.registry import register_importer
-from saasmgr.core.money import MissingFxRate, convert
 from saasmgr.core.selectors import FxRateBook
 from saasmgr.inventory.choices import ApplicationStatus, DiscoverySource
 from saasmgr.inventory.models import Application, Department, Vendor, VendorAlias
@@ -806,7 +805,7 @@ class _ContractsWriter:
         self._update(Contract, plan.edited_contracts, plan.contract_fields)
         Contract.objects.bulk_update(revalued, VALUE_FIELDS)
         self._link(plan.links_added, plan.links_removed)
-        self._create(Renewal, [_first_renewal(contract) for contract in new_contracts])
+        self._create(Renewal, [renewal_for_new_term(contract) for contract in new_contracts])
         for contract in plan.changed_contracts:
             renewal_ensure(contract=contract)
 
@@ -814,11 +813,7 @@ class _ContractsWriter:
         """Set what contract_refresh_values would store; returns the stored contracts whose values change."""
         revalued = []
         for contract, items in valued:
-            annual, total = contract_values(items, term_months=contract.term_months)
-            try:
-                reporting = convert(annual, self.rates.rate_on(contract.currency, contract.start_date))
-            except MissingFxRate:
-                reporting = None
+            annual, total, reporting = contract_stored_values(contract, items, rate_on=self.rates.rate_on)
             if (contract.annual_value, contract.total_value, contract.annual_value_reporting) != (
                 annual,
                 total,
@@ -854,18 +849,6 @@ class _ContractsWriter:
         through.objects.bulk_create([through(contract_id=c, application_id=a) for c, a in added])
         for contract_id, application_id in removed:
             through.objects.filter(contract_id=contract_id, application_id=application_id).delete()
-
-
-def _first_renewal(contract: Contract) -> Renewal:
-    """The renewal that ``renewal_ensure`` gives a new active contract."""
-    return Renewal(
-        contract=contract,
-        term_start=contract.start_date,
-        term_end=contract.end_date,
-        cancel_by=contract.cancel_by,
-        owner_id=contract.owner_id,
-        baseline_annual=contract.annual_value,
-    )
 
 
 def _record_chunks(records: list[ContractRecord], rows_per_chunk: int) -> Iterator[list[ContractRecord]]:

@@ -32,19 +32,38 @@ STAGE_MOVES = {
 }
 
 
-def contract_refresh_values(*, contract: Contract) -> Contract:
-    """Recompute the stored annual and total values from the line items, and the reporting-currency value
-    at the rate in force on the term's start date (None when no rate is known)."""
-    annual, total = contract_values(contract.line_items.all(), term_months=contract.term_months)
+def contract_stored_values(contract: Contract, items, *, rate_on=fx_rate_on) -> tuple[Decimal, Decimal, Decimal | None]:
+    """What a contract stores: (annual value, total contract value, annual value in the reporting currency at
+    the rate in force on the term's start date, or None when no rate is known). ``rate_on`` may be a
+    FxRateBook's, for callers that value many contracts."""
+    annual, total = contract_values(items, term_months=contract.term_months)
     try:
-        reporting = convert(annual, fx_rate_on(contract.currency, contract.start_date))
+        reporting = convert(annual, rate_on(contract.currency, contract.start_date))
     except MissingFxRate:
         reporting = None
+    return annual, total, reporting
+
+
+def contract_refresh_values(*, contract: Contract) -> Contract:
+    """Recompute and store the contract's values from its line items and the FX rates."""
+    annual, total, reporting = contract_stored_values(contract, contract.line_items.all())
     Contract.objects.filter(pk=contract.pk).update(
         annual_value=annual, total_value=total, annual_value_reporting=reporting
     )
     contract.annual_value, contract.total_value, contract.annual_value_reporting = annual, total, reporting
     return contract
+
+
+def renewal_for_new_term(contract: Contract) -> Renewal:
+    """The (unsaved) renewal of a contract's current term, as renewal_ensure creates it."""
+    return Renewal(
+        contract=contract,
+        term_start=contract.start_date,
+        term_end=contract.end_date,
+        cancel_by=contract.cancel_by,
+        owner_id=contract.owner_id,
+        baseline_annual=contract.annual_value,
+    )
 
 
 def contracts_refresh_currency(*, currencies: set[str]) -> int:
@@ -100,14 +119,9 @@ def renewal_ensure(*, contract: Contract) -> Renewal | None:
         .first()
     )
     if renewal is None:
-        return Renewal.objects.create(
-            contract=contract,
-            term_start=contract.start_date,
-            term_end=contract.end_date,
-            cancel_by=contract.cancel_by,
-            owner=contract.owner,
-            baseline_annual=contract.annual_value,
-        )
+        renewal = renewal_for_new_term(contract)
+        renewal.save()
+        return renewal
     if renewal.stage == RenewalStage.CLOSED:
         return renewal
     wanted = {"term_start": contract.start_date, "term_end": contract.end_date, "cancel_by": contract.cancel_by}
