@@ -1,3 +1,4 @@
+from bisect import bisect_right
 from datetime import date
 from decimal import Decimal
 
@@ -41,11 +42,8 @@ class FxRateBook:
         currency = currency.upper()
         if currency == self.reporting:
             return Decimal("1")
-        found = None
-        for day, rate in self._rates.get(currency, []):
-            if day > on_date:
-                break
-            found = rate
-        if found is None:
+        history = self._rates.get(currency, [])
+        index = bisect_right(history, on_date, key=lambda entry: entry[0])
+        if index == 0:
             raise MissingFxRate(currency, on_date, self.reporting)
-        return found
+        return history[index - 1][1]
