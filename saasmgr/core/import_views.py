@@ -23,6 +23,7 @@ from saasmgr.core.choices import ImportJobStatus, ImportMode
 from saasmgr.core.forms import ColumnMappingForm, ImportUploadForm
 from saasmgr.core.imports.base import Importer
 from saasmgr.core.imports.columns import match_headers
+from saasmgr.core.imports.engine import CHECKING
 from saasmgr.core.imports.preview import import_job_preview
 from saasmgr.core.imports.reading import ImportFileError
 from saasmgr.core.imports.registry import UnknownImporter, all_importers, get_importer, importers_for
@@ -151,7 +152,8 @@ def _status_context(job: ImportJob) -> dict:
             percent=snapshot.percent,
             stage=STAGE_LABELS.get(snapshot.stage, snapshot.stage),
             processed=snapshot.processed,
-            total=snapshot.total,
+            # References are checked in one pass with no count in between: "0 of 8,000" would look stuck.
+            total=0 if snapshot.stage == CHECKING else snapshot.total,
         )
     if job.status == ImportJobStatus.DONE:
         result = job.result or {}

@@ -312,6 +312,11 @@ def test_a_big_file_runs_in_the_background_with_a_polled_progress_bar(
     assert "Writing rows: 2 of 5" in running
     assert 'hx-trigger="every 500ms"' in running
 
+    progress_report(import_job_progress_key(job.pk), stage="checking", processed=0, total=5, percent=45)
+    checking = text(it_client.get(progress_url))
+    assert "Checking references</p>" in checking and "0 of 5" not in checking
+    assert 'aria-valuenow="45"' in checking
+
     job.status = ImportJobStatus.QUEUED
     job.save()
     import_job_run_task(job.pk)
