@@ -217,6 +217,20 @@ RENEWAL_DIGEST_HORIZON_DAYS = env.int("RENEWAL_DIGEST_HORIZON_DAYS", default=90)
 # A claimed reminder not marked sent after this many minutes is taken to be lost and is sent again.
 REMINDER_CLAIM_TIMEOUT_MINUTES = env.int("REMINDER_CLAIM_TIMEOUT_MINUTES", default=15)
 
+# Licenses: a seat idle for more than this many days is inactive, unless its application says otherwise.
+LICENSE_INACTIVITY_DAYS = env.int("LICENSE_INACTIVITY_DAYS", default=60)
+# Email domains that are the same mailbox: "old.example.com=example.com,corp.example.com=example.com".
+IDENTITY_DOMAIN_ALIASES = env.dict("IDENTITY_DOMAIN_ALIASES", default={})
+# Fuzzy name matching (rapidfuzz scores, 0-100): link by itself at or above AUTO, queue for review from REVIEW.
+NAME_MATCH_AUTO_SCORE = env.float("NAME_MATCH_AUTO_SCORE", default=92.0)
+NAME_MATCH_REVIEW_SCORE = env.float("NAME_MATCH_REVIEW_SCORE", default=70.0)
+# Usage ingest reads and bulk-loads this many rows at a time, so memory does not grow with the file.
+USAGE_INGEST_CHUNK_ROWS = env.int("USAGE_INGEST_CHUNK_ROWS", default=100_000)
+# Reconciliation splits its applications into at most this many Celery tasks.
+RECONCILE_PARTS = env.int("RECONCILE_PARTS", default=16)
+# A running reconciliation that has not reported for this many minutes is taken to be dead and may be resumed.
+RECONCILE_STALE_MINUTES = env.int("RECONCILE_STALE_MINUTES", default=10)
+
 # Production hardening: every value can be overridden, but the defaults pass
 # `manage.py check --deploy`.
 if PRODUCTION:

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("saasmgr.core.urls")),
     path("inventory/", include("saasmgr.inventory.urls")),
     path("renewals/", include("renewals.urls")),
+    path("licenses/", include("licenses.urls")),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]

@@ -90,6 +90,20 @@ ACCESS: dict[str, Access] = {
     "renewals:calendar_feed_rotate": Access(read=EVERYONE, write=EVERYONE),
     # The ICS feed is opened by calendar apps without a session; its secret is the credential.
     "renewals:calendar_ics": PUBLIC,
+    # Licenses: pools, assignments, the review queues and reconciliation
+    **_html_crud("licenses", "pool", IT_PROCUREMENT),
+    "licenses:assignment_list": Access(read=EVERYONE),
+    "licenses:utilisation": Access(read=EVERYONE),
+    "licenses:identity_review_list": Access(read=IT),
+    "licenses:identity_review_resolve": Access(read=IT, write=IT),
+    "licenses:name_review_list": Access(read=IT),
+    "licenses:name_review_resolve": Access(read=IT, write=IT),
+    # Reading runs is for everyone; starting one (POST to the list) is for IT.
+    "licenses:run_list": Access(read=EVERYONE, write=IT),
+    "licenses:run_detail": Access(read=EVERYONE),
+    "licenses:run_progress": Access(read=EVERYONE),
+    "licenses:finding_list": Access(read=EVERYONE),
+    "licenses:finding_csv": Access(read=EVERYONE),
     # API
     "api:api-root": Access(read=EVERYONE),
     "api:schema": Access(read=EVERYONE),
@@ -102,6 +116,14 @@ ACCESS: dict[str, Access] = {
     **_api_crud("contract", PROCUREMENT),
     **_api_crud("renewal", PROCUREMENT),
     **_api_crud("fxrate", FX_KEEPERS),
+    **_api_crud("licensepool", IT_PROCUREMENT),
+    **_api_crud("assignment", IT),
+    # Connectors post usage here: a JSON array or a CSV upload.
+    "api:activity": Access(read=IT, write=IT),
+    "api:reconciliationrun-list": Access(read=EVERYONE, write=IT),
+    "api:reconciliationrun-detail": Access(read=EVERYONE),
+    "api:finding-list": Access(read=EVERYONE),
+    "api:finding-detail": Access(read=EVERYONE),
 }
 
 

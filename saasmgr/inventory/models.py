@@ -11,6 +11,7 @@ from saasmgr.inventory.choices import (
     EmploymentType,
     PersonStatus,
 )
+from saasmgr.inventory.names import normalise_name
 
 
 class Vendor(TimeStampedModel):
@@ -156,6 +157,12 @@ class Application(TimeStampedModel):
     first_seen = models.DateField(null=True, blank=True)
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
+    inactivity_days = models.PositiveIntegerField(
+        "inactivity threshold (days)",
+        null=True,
+        blank=True,
+        help_text="A license idle for more than this many days is inactive; empty uses the global default.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -167,3 +174,24 @@ class Application(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("inventory:application_detail", args=[self.pk])
+
+
+class ApplicationAlias(TimeStampedModel):
+    """Another name of an application, as seen in usage exports and spend ("SFDC" for Salesforce)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=200)
+    # The matcher's normalised form of the name; what lookups compare.
+    normalised = models.CharField(max_length=200, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "application aliases"
+        constraints = [models.UniqueConstraint(fields=["normalised"], name="application_alias_unique_normalised")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalised = normalise_name(self.name)
+        super().save(*args, **kwargs)

@@ -1,0 +1,3 @@
+"""The review queues' pages; included by licenses/urls.py."""
+
+urlpatterns: list = []
