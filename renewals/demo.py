@@ -36,6 +36,7 @@ from renewals.services import (
     renewal_for_new_term,
     renewal_update,
 )
+from renewals.signals import contract_terms_changed
 from saasmgr.core.choices import BillingPeriod
 from saasmgr.core.money import MONTHS_PER_PERIOD, round_money
 from saasmgr.core.selectors import FxRateBook
@@ -510,6 +511,7 @@ def demo_contracts_load(*, contracts: Iterable[DemoContract], bulk: bool | None 
         _renewal_play(contract=contract, renewal=current[contract.pk], plan=plan.renewal, user=user)
     ids = [contract.pk for contract in saved.values()]
     _label_history(ids)
+    contract_terms_changed.send(sender=Contract, contract_ids=set(ids))
     return {
         "contracts": len(ids),
         "line items": LineItem.objects.filter(contract_id__in=ids).count(),

@@ -50,6 +50,7 @@ from renewals.choices import ContractStatus, PricingModel
 from renewals.models import Contract, LineItem, Renewal, cancel_by_for
 from renewals.pricing import PricingError, parse_tiers, tiered_amount
 from renewals.services import contract_stored_values, renewal_ensure, renewal_for_new_term
+from renewals.signals import contract_terms_changed
 from saasmgr.core.access import PROCUREMENT
 from saasmgr.core.choices import BillingPeriod
 from saasmgr.core.imports.base import Importer, ParsedRow, Problem, WriteContext, WriteCounts
@@ -808,6 +809,7 @@ class _ContractsWriter:
         self._create(Renewal, [renewal_for_new_term(contract) for contract in new_contracts])
         for contract in plan.changed_contracts:
             renewal_ensure(contract=contract)
+        contract_terms_changed.send(sender=Contract, contract_ids={contract.pk for contract, _ in plan.valued})
 
     def _set_values(self, valued: list[tuple[Contract, list[LineItem]]]) -> list[Contract]:
         """Set what contract_refresh_values would store; returns the stored contracts whose values change."""

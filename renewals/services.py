@@ -12,7 +12,7 @@ from django.utils import timezone
 from renewals.choices import ContractStatus, RenewalDecision, RenewalStage
 from renewals.models import CalendarFeed, Contract, ContractDocument, LineItem, Renewal
 from renewals.pricing import contract_values
-from renewals.signals import renewal_closed
+from renewals.signals import contract_terms_changed, renewal_closed
 from saasmgr.core.choices import BillingPeriod
 from saasmgr.core.money import MissingFxRate, convert
 from saasmgr.core.selectors import fx_rate_on
@@ -51,6 +51,7 @@ def contract_refresh_values(*, contract: Contract) -> Contract:
         annual_value=annual, total_value=total, annual_value_reporting=reporting
     )
     contract.annual_value, contract.total_value, contract.annual_value_reporting = annual, total, reporting
+    contract_terms_changed.send(sender=Contract, contract_ids={contract.pk})
     return contract
 
 
@@ -206,6 +207,7 @@ def renewal_close(
     else:
         contract.status = ContractStatus.CANCELLED
         contract.save(update_fields=["status", "updated_at"])
+        contract_terms_changed.send(sender=Contract, contract_ids={contract.pk})
         final = Decimal("0")
     renewal.negotiated_annual = final
     renewal.stage = RenewalStage.CLOSED

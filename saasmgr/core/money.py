@@ -11,6 +11,7 @@ import pycountry
 from saasmgr.core.choices import BillingPeriod
 
 CENT = Decimal("0.01")
+UNIT_PLACES = Decimal("0.0001")
 RATE_PLACES = Decimal("0.00000001")
 AVERAGE_DAYS_PER_MONTH = Decimal("365.25") / 12
 MONTHS_PER_PERIOD = {
@@ -36,6 +37,11 @@ class MissingFxRate(MoneyError):
 
 def round_money(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def round_unit_amount(amount: Decimal) -> Decimal:
+    """Unit prices and unit costs keep four places, like LineItem.unit_price."""
+    return amount.quantize(UNIT_PLACES, rounding=ROUND_HALF_UP)
 
 
 def is_currency(code: str) -> bool:
