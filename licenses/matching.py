@@ -6,9 +6,10 @@ matcher works in the same order:
 
 1. exact match after normalising;
 2. confirmed aliases (PersonAlias, ApplicationAlias, SkuAlias, and reviewed names);
-3. for names only, a rapidfuzz score: at or above ``NAME_MATCH_AUTO_SCORE`` the name
-   is linked by itself (and the link is saved as an alias), from
-   ``NAME_MATCH_REVIEW_SCORE`` it is queued for review with its suggestions.
+3. for names only, a rapidfuzz score (WRatio of the normalised names): at or above
+   ``NAME_MATCH_AUTO_SCORE``, with no other candidate as good, the name is linked by
+   itself (and the link is saved as an alias); otherwise it is queued for review, with
+   the candidates scoring at least ``NAME_MATCH_REVIEW_SCORE`` as suggestions.
 
 Whatever is still unknown goes to a review queue (IdentityReview, NameReview), so a
 person confirms it once and the next import matches by itself.
@@ -20,6 +21,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import F
+from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from licenses.choices import IdentityStatus, NameKind, NameReviewStatus
@@ -28,6 +30,8 @@ from saasmgr.inventory.models import Application, ApplicationAlias, Person, Pers
 from saasmgr.inventory.names import normalise_name
 
 SUGGESTIONS = 3
+# The longest name the review queue and the aliases store.
+NAME_MAX = 200
 
 
 def domain_aliases() -> dict[str, str]:
@@ -89,6 +93,19 @@ class IdentityResolver:
         return identity in self._not_people
 
 
+def identity_holders(identity: str, queryset, field_name: str, *, key: str = "pk") -> list[tuple[int, str]]:
+    """``(key, raw value)`` of the rows of ``queryset`` whose ``field_name`` normalises to ``identity``
+    (plus tags and aliased domains included), without loading the whole table.
+
+    Normalising keeps the start of an identity (it lower-cases it, cuts the "+tag" and maps the
+    domain), so a case-insensitive prefix narrows the rows before the exact comparison in Python.
+    """
+    prefix = identity.split("@", 1)[0] if "@" in identity else identity
+    aliases = domain_aliases()
+    rows = queryset.filter(**{f"{field_name}__istartswith": prefix.strip()}).values_list(key, field_name)
+    return [(pk, value) for pk, value in rows if normalise_identity(value, aliases) == identity]
+
+
 @dataclass
 class Sighting:
     """How often an unmatched identity was seen in one import, for the review queue."""
@@ -112,7 +129,7 @@ def identity_reviews_record(*, sightings: dict[str, Sighting], source: str) -> i
     if not sightings:
         return 0
     existing = {review.identity: review for review in IdentityReview.objects.filter(identity__in=list(sightings))}
-    new = []
+    new, changed = [], []
     for identity, sighting in sightings.items():
         review = existing.get(identity)
         if review is None:
@@ -127,12 +144,13 @@ def identity_reviews_record(*, sightings: dict[str, Sighting], source: str) -> i
                 )
             )
             continue
-        last_seen = max(filter(None, (review.last_seen, sighting.last_seen)), default=None)
-        names = set(filter(None, review.applications.split(", "))) | sighting.applications
-        IdentityReview.objects.filter(pk=review.pk).update(
-            sightings=F("sightings") + sighting.count, last_seen=last_seen, applications=_joined(names)
-        )
-    IdentityReview.objects.bulk_create(new, ignore_conflicts=True)
+        # F() keeps a concurrent import's count: both additions land.
+        review.sightings = F("sightings") + sighting.count
+        review.last_seen = max(filter(None, (review.last_seen, sighting.last_seen)), default=None)
+        review.applications = _joined(set(filter(None, review.applications.split(", "))) | sighting.applications)
+        changed.append(review)
+    IdentityReview.objects.bulk_update(changed, ["sightings", "last_seen", "applications"], batch_size=500)
+    IdentityReview.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
     return len(new)
 
 
@@ -148,6 +166,7 @@ class NameMatcher:
     """
 
     kind: str
+    confirmed_field: str  # the NameReview field that holds a confirmed candidate
 
     def __init__(self, *, source: str, queue: bool = True):
         self.source = source
@@ -158,6 +177,7 @@ class NameMatcher:
         self._labels: dict[int, str] = {}
         self._choices: dict[str, int] = {}
         self._rejected: set[str] = set()
+        self._queued: set[str] = set()
         self._load()
 
     # Subclasses fill the lookups.
@@ -174,39 +194,57 @@ class NameMatcher:
         return {}
 
     def _load_reviews(self) -> None:
-        for normalised, status, app_id, pool_id in self._reviews().values_list(
-            "normalised", "status", "confirmed_application_id", "confirmed_pool_id"
-        ):
-            target = pool_id if self.kind == NameKind.LICENSE else app_id
+        for normalised, status, target in self._reviews().values_list("normalised", "status", self.confirmed_field):
             if status == NameReviewStatus.CONFIRMED and target:
                 self._known.setdefault(normalised, target)
             elif status == NameReviewStatus.REJECTED:
                 self._rejected.add(normalised)
 
     def match(self, raw_names: Iterable[str], *, counts: dict[str, int] | None = None) -> dict[str, int | None]:
-        found: dict[str, int | None] = {}
+        """Raw name -> candidate id or None. Spellings that normalise alike are queued once, with their
+        sightings added up."""
+        counts = counts or {}
+        spellings: dict[str, list[str]] = {}
         for raw in raw_names:
-            if raw not in found:
-                found[raw] = self.match_one(raw, count=(counts or {}).get(raw, 1))
+            spellings.setdefault(normalise_name(raw)[:NAME_MAX], []).append(raw)
+        found: dict[str, int | None] = {}
+        for group in spellings.values():
+            unique = list(dict.fromkeys(group))
+            candidate_id = self.match_one(unique[0], count=sum(counts.get(raw, 1) for raw in unique))
+            found.update(dict.fromkeys(unique, candidate_id))
         return found
 
     def match_one(self, raw: str, *, count: int = 1) -> int | None:
-        normalised = normalise_name(raw)
+        normalised = normalise_name(raw)[:NAME_MAX]
         if not normalised:
             return None
         if normalised in self._known:
             return self._known[normalised]
-        if normalised in self._rejected or not self.queue:
+        if normalised in self._rejected or normalised in self._queued or not self.queue:
             return None
         suggestions = self.suggestions(normalised)
-        if suggestions and suggestions[0]["score"] >= self.auto_score:
+        if self._is_sure(suggestions):
             candidate_id = suggestions[0]["id"]
-            self._save_alias(raw, candidate_id)
-            self._known[normalised] = candidate_id
+            self._link(raw, normalised, candidate_id)
             return candidate_id
         self._queue(raw, normalised, [s for s in suggestions if s["score"] >= self.review_score], count)
-        self._rejected.add(normalised)  # queued once per import; counted once
+        self._queued.add(normalised)  # queued once per import; counted once
         return None
+
+    def _is_sure(self, suggestions: list[dict]) -> bool:
+        """Sure enough to link without a person: the best score is high, and no other candidate ties it
+        ("Zoom Phone Video" scores 90 against both "Zoom" and "Zoom Phone": a person picks)."""
+        if not suggestions or suggestions[0]["score"] < self.auto_score:
+            return False
+        return len(suggestions) == 1 or suggestions[1]["score"] < suggestions[0]["score"]
+
+    def _link(self, raw: str, normalised: str, candidate_id: int) -> None:
+        self._save_alias(raw, candidate_id)
+        self._known[normalised] = candidate_id
+        # A name queued before its application existed is settled now; it leaves the queue.
+        self._reviews().filter(normalised=normalised, status=NameReviewStatus.PENDING).update(
+            status=NameReviewStatus.CONFIRMED, **{self.confirmed_field: candidate_id}, reviewed_at=timezone.now()
+        )
 
     def suggestions(self, normalised: str) -> list[dict]:
         """The best candidates for a normalised name, best first, with their scores (0-100)."""
@@ -227,7 +265,7 @@ class NameMatcher:
             normalised=normalised,
             defaults={
                 "kind": self.kind,
-                "raw": raw[:200],
+                "raw": raw[:NAME_MAX],
                 "source": self.source,
                 "suggestions": suggestions,
                 "sightings": count,
@@ -242,6 +280,7 @@ class NameMatcher:
 
 class ApplicationMatcher(NameMatcher):
     kind = NameKind.APPLICATION
+    confirmed_field = "confirmed_application_id"
 
     def _load(self) -> None:
         for pk, name in Application.objects.values_list("pk", "name"):
@@ -258,14 +297,15 @@ class ApplicationMatcher(NameMatcher):
         return NameReview.objects.filter(kind=NameKind.APPLICATION, application__isnull=True)
 
     def _save_alias(self, raw: str, candidate_id: int) -> None:
-        if not ApplicationAlias.objects.filter(normalised=normalise_name(raw)).exists():
-            ApplicationAlias.objects.create(application_id=candidate_id, name=raw[:200])
+        if not ApplicationAlias.objects.filter(normalised=normalise_name(raw[:NAME_MAX])).exists():
+            ApplicationAlias.objects.create(application_id=candidate_id, name=raw[:NAME_MAX])
 
 
 class LicenseNameMatcher(NameMatcher):
     """Matches license (SKU) names among the pools of one application."""
 
     kind = NameKind.LICENSE
+    confirmed_field = "confirmed_pool_id"
 
     def __init__(self, *, application_id: int, source: str, queue: bool = True):
         self.application_id = application_id
@@ -292,4 +332,5 @@ class LicenseNameMatcher(NameMatcher):
         return {"application_id": self.application_id}
 
     def _save_alias(self, raw: str, candidate_id: int) -> None:
-        SkuAlias.objects.get_or_create(pool_id=candidate_id, normalised=normalise_name(raw), defaults={"name": raw})
+        name = raw[:NAME_MAX]
+        SkuAlias.objects.get_or_create(pool_id=candidate_id, normalised=normalise_name(name), defaults={"name": name})
