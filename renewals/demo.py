@@ -45,6 +45,9 @@ from saasmgr.inventory.demo import BULK_BATCH_SIZE, SEED_CHANGE_REASON, DemoAppl
 from saasmgr.inventory.models import Application, Department, Vendor
 
 DEMO_CONTRACT_COUNTS = {"small": 45, "enterprise": 5_000}  # by demo profile; the enterprise one is DESIGN.md §8
+# Above this many people a specialist product no longer reaches the whole company (see _reach).
+WHOLE_COMPANY_UP_TO = 2000
+SPECIALIST_REACH = 0.03
 BULK_LOAD_ABOVE = 200  # more new contracts than this are written in bulk rather than one by one
 PIPELINE_CHANGE_REASON = "Demo renewal pipeline set by seed_demo"
 PIPELINE_USERNAME = "procurement"  # who moves the demo renewals along
@@ -372,7 +375,8 @@ def _line_item(rng: random.Random, template: catalogue.ItemTemplate, terms: _Ter
     if model in (PricingModel.PLATFORM_FEE, PricingModel.FLAT):
         quantity = Decimal("1")
     else:
-        quantity = _nice_quantity(people * template.per_head * rng.uniform(0.85, 1.15), template.minimum)
+        reach = _reach(template, people)
+        quantity = _nice_quantity(people * reach * template.per_head * rng.uniform(0.85, 1.15), template.minimum)
     if model == PricingModel.USAGE:
         return DemoLineItem(
             sku=template.sku,
@@ -390,6 +394,15 @@ def _line_item(rng: random.Random, template: catalogue.ItemTemplate, terms: _Ter
     return DemoLineItem(
         template.sku, model, quantity, _period_price(template, period, terms), period, uplift_cap_pct=cap
     )
+
+
+def _reach(template: catalogue.ItemTemplate, people: float) -> float:
+    """Share of the people a contract serves who need this item. In a company of thousands only the
+    company-wide products (email, chat, single sign-on) reach everyone; a specialist tool reaches a few
+    teams, which keeps an enterprise near ten seats per person."""
+    if people <= WHOLE_COMPANY_UP_TO or template.per_head >= 0.9:
+        return 1.0
+    return SPECIALIST_REACH
 
 
 def _period_price(template: catalogue.ItemTemplate, period: str, terms: _Terms) -> Decimal:

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from licenses.demo import demo_licenses_load
 from renewals.demo import DEMO_CONTRACT_COUNTS, demo_contracts_build, demo_contracts_load
 from saasmgr.core.choices import Role
 from saasmgr.core.demo import (
@@ -71,6 +72,8 @@ class Command(BaseCommand):
             # users before contracts, which the procurement login owns and moves along.
             created["exchange rates"] = demo_fx_rates_load(rates=fx_rates)
             created.update(demo_contracts_load(contracts=contracts))
+        # The enterprise size leaves usage to the benchmark, which ingests its events as files.
+        created.update(demo_licenses_load(seed=seed, today=today, with_activity=size != "enterprise"))
         created["demo users"] = sum(login.created for login in logins)
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Demo company: size {size}, seed {seed}, today {today.isoformat()}")
