@@ -47,7 +47,8 @@ from saasmgr.inventory.models import Application, Department, Vendor
 DEMO_CONTRACT_COUNTS = {"small": 45, "enterprise": 5_000}  # by demo profile; the enterprise one is DESIGN.md §8
 # Above this many people a specialist product no longer reaches the whole company (see _reach).
 WHOLE_COMPANY_UP_TO = 2000
-SPECIALIST_REACH = 0.03
+BUSINESS_UNIT_REACH = 0.1
+SPECIALIST_REACH = 0.012
 BULK_LOAD_ABOVE = 200  # more new contracts than this are written in bulk rather than one by one
 PIPELINE_CHANGE_REASON = "Demo renewal pipeline set by seed_demo"
 PIPELINE_USERNAME = "procurement"  # who moves the demo renewals along
@@ -397,12 +398,12 @@ def _line_item(rng: random.Random, template: catalogue.ItemTemplate, terms: _Ter
 
 
 def _reach(template: catalogue.ItemTemplate, people: float) -> float:
-    """Share of the people a contract serves who need this item. In a company of thousands only the
-    company-wide products (email, chat, single sign-on) reach everyone; a specialist tool reaches a few
-    teams, which keeps an enterprise near ten seats per person."""
-    if people <= WHOLE_COMPANY_UP_TO or template.per_head >= 0.9:
+    """Share of the people a contract serves who need this item. A small company buys each product for
+    everyone who needs it on one contract; an enterprise of tens of thousands buys per business unit, and a
+    specialist tool reaches a few teams, which keeps it near ten seats per person (DESIGN.md section 8)."""
+    if people <= WHOLE_COMPANY_UP_TO:
         return 1.0
-    return SPECIALIST_REACH
+    return BUSINESS_UNIT_REACH if template.per_head >= 0.9 else SPECIALIST_REACH
 
 
 def _period_price(template: catalogue.ItemTemplate, period: str, terms: _Terms) -> Decimal:
