@@ -21,4 +21,12 @@ app.conf.beat_schedule = {
         "task": "renewals.tasks.renewal_reminders_send_task",
         "schedule": crontab(hour=7, minute=0),
     },
+    "reconciliation-nightly": {
+        "task": "licenses.tasks.reconciliation_run_nightly_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "reconciliation-runs-expire-stale": {
+        "task": "licenses.tasks.reconciliation_runs_expire_stale_task",
+        "schedule": 5 * 60,
+    },
 }

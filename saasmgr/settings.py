@@ -230,6 +230,8 @@ USAGE_INGEST_CHUNK_ROWS = env.int("USAGE_INGEST_CHUNK_ROWS", default=100_000)
 RECONCILE_PARTS = env.int("RECONCILE_PARTS", default=16)
 # A running reconciliation that has not reported for this many minutes is taken to be dead and may be resumed.
 RECONCILE_STALE_MINUTES = env.int("RECONCILE_STALE_MINUTES", default=10)
+# Tests only: seconds each reconciliation part waits before computing, so a test can kill a worker mid-run.
+RECONCILE_PART_DELAY_SECONDS = env.float("RECONCILE_PART_DELAY_SECONDS", default=0)
 
 # Production hardening: every value can be overridden, but the defaults pass
 # `manage.py check --deploy`.

@@ -17,7 +17,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -78,12 +78,19 @@ def celery_app_publishing_to(broker_url: str):
     """Points this process's Celery app (tasks, control commands) at ``broker_url`` for a while."""
     conf = celery_app.conf
     saved = conf.broker_url, conf.broker_transport_options
+    # Celery reads CELERY_BROKER_URL from the environment before its own setting, so a
+    # CELERY_BROKER_URL in the test run's environment would otherwise win.
+    saved_env = os.environ.get("CELERY_BROKER_URL")
     _reset_celery_pools()
     conf.broker_url, conf.broker_transport_options = broker_url, {}
+    if saved_env is not None:
+        os.environ["CELERY_BROKER_URL"] = broker_url
     try:
         yield
     finally:
         _reset_celery_pools()
+        if saved_env is not None:
+            os.environ["CELERY_BROKER_URL"] = saved_env
         conf.broker_url, conf.broker_transport_options = saved
 
 
@@ -108,23 +115,21 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def _celery_worker_session(django_db_setup, django_db_blocker, postgres_url, redis_url, tmp_path_factory):
-    import redis
-
-    with django_db_blocker.unblock():
-        database_url = postgres_test_database_url()
-    redis.Redis.from_url(redis_url).flushdb()  # the test Redis database: no messages left from an earlier run
-    var_dir = tmp_path_factory.mktemp("worker-var")
+def celery_worker_start(
+    *, broker_url: str, database_url: str, var_dir: Path, concurrency: int = 2, extra_env: dict | None = None
+) -> CeleryWorker:
+    """A prefork worker process of the project on ``broker_url``, answering pings. ``extra_env``
+    is added to its environment (e.g. a test-only setting)."""
     log_path = var_dir / "worker.log"
     node_name = f"integration-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": redis_url,
-        "CACHE_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
+        "CACHE_URL": broker_url,
         "SAASMGR_VAR_DIR": str(var_dir),
         "MEDIA_ROOT": str(var_dir / "media"),
+        **(extra_env or {}),
     }
     command = [
         str(Path(sys.executable).parent / "celery"),
@@ -134,7 +139,7 @@ def _celery_worker_session(django_db_setup, django_db_blocker, postgres_url, red
         "--pool",
         "prefork",
         "--concurrency",
-        "2",
+        str(concurrency),
         "-l",
         "INFO",
         "-n",
@@ -146,12 +151,66 @@ def _celery_worker_session(django_db_setup, django_db_blocker, postgres_url, red
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    worker = CeleryWorker(node_name, redis_url, database_url, log_path, process)
+    worker = CeleryWorker(node_name, broker_url, database_url, log_path, process)
     try:
         _wait_until_ready(worker)
+    except BaseException:
+        _stop(process)
+        raise
+    return worker
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_session(django_db_setup, django_db_blocker, postgres_url, redis_url, tmp_path_factory):
+    import redis
+
+    with django_db_blocker.unblock():
+        database_url = postgres_test_database_url()
+    redis.Redis.from_url(redis_url).flushdb()  # the test Redis database: no messages left from an earlier run
+    worker = celery_worker_start(
+        broker_url=redis_url, database_url=database_url, var_dir=tmp_path_factory.mktemp("worker-var")
+    )
+    try:
         yield worker
     finally:
-        _stop(process)
+        _stop(worker.process)
+
+
+def sibling_redis_url(redis_url: str) -> str:
+    """Another database of the same Redis server: a broker of its own for workers started by one test."""
+    parts = urlsplit(redis_url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{db + 1 if db < 15 else db - 1}"))
+
+
+@pytest.fixture
+def celery_worker_factory(_celery_worker_session, transactional_db, tmp_path_factory):
+    """``start(concurrency=1, extra_env={...})`` starts a worker of this test's own, on a broker no
+    other worker listens to (``sibling_redis_url``), so the test may kill it; every worker it
+    started is stopped after the test. Publish to it with ``celery_app_publishing_to(worker.broker_url)``."""
+    import redis
+
+    broker_url = sibling_redis_url(_celery_worker_session.broker_url)
+    redis.Redis.from_url(broker_url).flushdb()
+    started: list[CeleryWorker] = []
+
+    def start(*, concurrency: int = 2, extra_env: dict | None = None) -> CeleryWorker:
+        worker = celery_worker_start(
+            broker_url=broker_url,
+            database_url=_celery_worker_session.database_url,
+            var_dir=tmp_path_factory.mktemp("worker-var"),
+            concurrency=concurrency,
+            extra_env=extra_env,
+        )
+        started.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            _stop(worker.process)
+        redis.Redis.from_url(broker_url).flushdb()
 
 
 @pytest.fixture
