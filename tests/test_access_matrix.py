@@ -20,6 +20,7 @@ from saasmgr.core.access import ACCESS, Access
 from tests import factories
 from tests.conftest import REPO_ROOT, ROLES
 from tests.factories import ImportJobFactory
+from tests.licenses.factories import IdentityReviewFactory, NameReviewFactory, ReconciliationRunFactory
 from tests.renewals.factories import CalendarFeedFactory, ContractDocumentFactory, ContractFactory, RenewalFactory
 
 ANONYMOUS = "anonymous"
@@ -84,6 +85,11 @@ EXPLICIT_URL_KWARGS = {
         for action in ("detail", "edit", "move", "close")
     },
     "renewals:calendar_ics": lambda: {"secret": CalendarFeedFactory().secret},
+    # Licenses: runs and findings pages are function views, so their model is named here.
+    "licenses:run_detail": lambda: {"pk": ReconciliationRunFactory().pk},
+    "licenses:run_progress": lambda: {"pk": ReconciliationRunFactory().pk},
+    "licenses:identity_review_resolve": lambda: {"pk": IdentityReviewFactory().pk},
+    "licenses:name_review_resolve": lambda: {"pk": NameReviewFactory().pk},
 }
 
 

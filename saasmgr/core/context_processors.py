@@ -29,6 +29,17 @@ RENEWALS_MENU = [
 ]
 
 
+LICENSES_MENU = [
+    ("Pools", "licenses:pool_list"),
+    ("Assignments", "licenses:assignment_list"),
+    ("Utilisation", "licenses:utilisation"),
+    ("Reconciliation runs", "licenses:run_list"),
+    ("Findings", "licenses:finding_list"),
+    ("Identity review", "licenses:identity_review_list"),
+    ("Name review", "licenses:name_review_list"),
+]
+
+
 def _section(match) -> str:
     if match is None:
         return ""
@@ -46,6 +57,7 @@ def navigation(request) -> dict:
         "user_roles": sorted(roles_of(user)),
         "nav_inventory": [(label, name) for label, name in INVENTORY_MENU if role_may(user, name, write=False)],
         "nav_renewals": [(label, name) for label, name in RENEWALS_MENU if role_may(user, name, write=False)],
+        "nav_licenses": [(label, name) for label, name in LICENSES_MENU if role_may(user, name, write=False)],
         "nav_sections": NAVIGATION,
         "nav_section": _section(request.resolver_match),
     }

@@ -25,9 +25,14 @@ def register_tile(tile: Tile) -> None:
         _TILES.append(tile)
 
 
-def dashboard_sections() -> list[tuple[str, list[dict]]]:
+def dashboard_sections(user) -> list[tuple[str, list[dict]]]:
+    """The tiles whose page ``user`` may open, by section; a tile never links to a page that refuses them."""
+    from saasmgr.core.access import role_may
+
     sections: dict[str, list[dict]] = {}
     for tile in sorted(_TILES, key=lambda t: t.order):
+        if not role_may(user, tile.url_name, write=False):
+            continue
         url = reverse(tile.url_name) + (f"?{tile.query}" if tile.query else "")
         sections.setdefault(tile.section, []).append({"title": tile.title, "count": tile.count(), "url": url})
     return list(sections.items())

@@ -13,7 +13,7 @@ from saasmgr.core.roles import roles_of
 
 
 def home(request):
-    return render(request, "core/home.html", {"sections": dashboard_sections()})
+    return render(request, "core/home.html", {"sections": dashboard_sections(request.user)})
 
 
 def _database_status() -> str:
