@@ -4,17 +4,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from licenses.api.ingest import ActivityIngestView
+from licenses.api.urls import routes as licenses_routes
 from renewals.api.urls import routes as renewals_routes
 from saasmgr.core import views as core_views
 from saasmgr.core.api.urls import routes as core_routes
 from saasmgr.inventory.api.urls import routes as inventory_routes
 
 router = DefaultRouter()
-for prefix, viewset, basename in [*core_routes, *inventory_routes, *renewals_routes]:
+for prefix, viewset, basename in [*core_routes, *inventory_routes, *renewals_routes, *licenses_routes]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
     path("", include(router.urls)),
+    path("activity/", ActivityIngestView.as_view(), name="activity"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -66,6 +66,9 @@ class Importer:
     # Headers the source always has that this importer does not use: not reported as unknown.
     ignored_headers: ClassVar[tuple[str, ...]] = ()
     natural_key_help: ClassVar[str] = ""
+    # A streaming importer reads and writes the table itself, chunk by chunk, once its header is
+    # matched (see ``import_table``): for files too big to hold as parsed rows, such as usage logs.
+    streams: ClassVar[bool] = False
 
     @classmethod
     def key(cls) -> str:
@@ -111,4 +114,14 @@ class Importer:
 
     def write(self, rows: list[ParsedRow], *, context: WriteContext) -> WriteCounts:
         """Upsert the valid rows; runs inside the import's transaction."""
+        raise NotImplementedError
+
+    # The streaming alternative to the hooks above.
+
+    def import_table(self, *, table, match, name: str, mode: str, user, on_progress, total_rows: int | None):
+        """Import ``table`` (a ``reading.Table`` whose header ``match`` has every required column) and
+        return its ``ImportResult``. Only called when ``streams`` is set; the importer then owns the
+        modes (dry run, all or nothing, valid rows), its transaction and progress reports
+        (``on_progress(stage, processed, total)``), and raises ``ImportFileError`` for a file that
+        cannot be imported as a whole."""
         raise NotImplementedError

@@ -7,6 +7,9 @@ Modes:
 - all or nothing: one bad row and nothing is written;
 - valid rows: the bad rows are skipped and reported, the others written.
 
+A streaming importer (``Importer.streams``) takes over once the header is matched: it
+reads, checks and writes the table in chunks itself, so memory does not grow with the file.
+
 Every row is checked cell by cell and across its own cells. The checks against the
 database and the other rows (a manager's email, an owner that must exist) run on the
 rows that passed those first checks, so a row with a bad date is not also told that
@@ -59,13 +62,25 @@ def import_file(
     user=None,
     on_progress: ProgressCallback | None = None,
     total_rows: int | None = None,
+    upload: bool = True,
 ) -> ImportResult:
-    """Run one import. Raises ImportFileError when the file as a whole cannot be imported."""
+    """Run one import. Raises ImportFileError when the file as a whole cannot be imported.
+    ``upload=False`` (a local file, not an upload) lifts the upload size limit."""
     on_progress = on_progress or _no_progress
-    with open_table(fileobj, name=name) as table:
+    with open_table(fileobj, name=name, upload=upload) as table:
         match = header_match(importer, table, mapping)
         if match.missing_required:
             raise ImportFileError(match.missing_message())
+        if importer.streams:
+            return importer.import_table(
+                table=table,
+                match=match,
+                name=name,
+                mode=mode,
+                user=user,
+                on_progress=on_progress,
+                total_rows=total_rows,
+            )
         validation = _parse_rows(importer, table, match, on_progress, total_rows)
         description = table.describe()
     if not validation.rows:

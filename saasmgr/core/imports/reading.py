@@ -38,6 +38,8 @@ class Table:
     encoding: str = ""
     delimiter: str = ""
     sheet: str = ""
+    # The binary file underneath, for a reader that parses the CSV itself (from the start of the file).
+    fileobj: BinaryIO | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         if self.file_type == "xlsx":
@@ -46,10 +48,12 @@ class Table:
 
 
 @contextmanager
-def open_table(fileobj: BinaryIO, *, name: str) -> Iterator[Table]:
-    """Open ``fileobj`` (binary, seekable) as a table; raises ImportFileError when it cannot be read."""
+def open_table(fileobj: BinaryIO, *, name: str, upload: bool = True) -> Iterator[Table]:
+    """Open ``fileobj`` (binary, seekable) as a table; raises ImportFileError when it cannot be read.
+
+    An upload may have at most IMPORT_MAX_UPLOAD_BYTES; ``upload=False`` (a local file) has no limit."""
     fileobj = _raw_file(fileobj)
-    _check_size(fileobj)
+    _check_size(fileobj, settings.IMPORT_MAX_UPLOAD_BYTES if upload else None)
     magic = fileobj.read(8)
     fileobj.seek(0)
     lowered = name.lower()
@@ -74,14 +78,13 @@ def _raw_file(fileobj):
     return fileobj
 
 
-def _check_size(fileobj: BinaryIO) -> None:
+def _check_size(fileobj: BinaryIO, limit: int | None) -> None:
     fileobj.seek(0, io.SEEK_END)
     size = fileobj.tell()
     fileobj.seek(0)
-    limit = settings.IMPORT_MAX_UPLOAD_BYTES
     if size == 0:
         raise ImportFileError("The file is empty.")
-    if size > limit:
+    if limit is not None and size > limit:
         raise ImportFileError(
             f"The file is {size / 1_048_576:.1f} MB; files of at most {limit / 1_048_576:.1f} MB can be imported. "
             "Split it into smaller files."
@@ -156,6 +159,7 @@ def _open_csv(fileobj: BinaryIO) -> Iterator[Table]:
             file_type="csv",
             encoding=encoding,
             delimiter=delimiter,
+            fileobj=fileobj,
         )
     finally:
         text.detach()  # the caller owns fileobj and closes it
@@ -192,7 +196,14 @@ def _open_xlsx(fileobj: BinaryIO) -> Iterator[Table]:
         sheet = workbook.worksheets[0]
         records = _xlsx_records(sheet)
         header_row, header = _first_nonblank(records)
-        yield Table(header=header, header_row=header_row, rows=_data_rows(records), file_type="xlsx", sheet=sheet.title)
+        yield Table(
+            header=header,
+            header_row=header_row,
+            rows=_data_rows(records),
+            file_type="xlsx",
+            sheet=sheet.title,
+            fileobj=fileobj,
+        )
     finally:
         workbook.close()
 

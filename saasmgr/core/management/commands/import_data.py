@@ -55,7 +55,7 @@ class Command(BaseCommand):
         )
         try:
             with path.open("rb") as fileobj:
-                result = import_file(importer=importer(), fileobj=fileobj, name=path.name, mode=mode)
+                result = import_file(importer=importer(), fileobj=fileobj, name=path.name, mode=mode, upload=False)
         except ImportFileError as exc:
             raise CommandError(f"{path.name}: {exc}", returncode=EXIT_FILE_ERROR) from exc
 
