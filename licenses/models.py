@@ -103,17 +103,21 @@ class Activity(models.Model):
     export twice, or two exports that overlap, never counts a day twice.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database foreign keys and one index: this is the biggest table, loaded in bulk, and every check
+    # the database does per row slows ingest down. Django still cascades deletes of people and apps.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     day = models.DateField()
     events = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name_plural = "activity"
+        # (application, person, day): reconciliation reads the last day per (application, person) from it.
         constraints = [
-            models.UniqueConstraint(fields=["person", "application", "day"], name="activity_unique_person_app_day")
+            models.UniqueConstraint(fields=["application", "person", "day"], name="activity_unique_app_person_day")
         ]
-        indexes = [models.Index(fields=["application", "person", "day"], name="activity_app_person_day")]
 
     def __str__(self) -> str:
         return f"{self.person_id} used {self.application_id} on {self.day}"
