@@ -5,36 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0003_it_owner_label'),
+        ("inventory", "0003_it_owner_label"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='inactivity_days',
-            field=models.PositiveIntegerField(blank=True, help_text='A license idle for more than this many days is inactive; empty uses the global default.', null=True, verbose_name='inactivity threshold (days)'),
+            model_name="application",
+            name="inactivity_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="A license idle for more than this many days is inactive; empty uses the global default.",
+                null=True,
+                verbose_name="inactivity threshold (days)",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalapplication',
-            name='inactivity_days',
-            field=models.PositiveIntegerField(blank=True, help_text='A license idle for more than this many days is inactive; empty uses the global default.', null=True, verbose_name='inactivity threshold (days)'),
+            model_name="historicalapplication",
+            name="inactivity_days",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="A license idle for more than this many days is inactive; empty uses the global default.",
+                null=True,
+                verbose_name="inactivity threshold (days)",
+            ),
         ),
         migrations.CreateModel(
-            name='ApplicationAlias',
+            name="ApplicationAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('normalised', models.CharField(editable=False, max_length=200)),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='inventory.application')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("normalised", models.CharField(editable=False, max_length=200)),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="aliases", to="inventory.application"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'application aliases',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(fields=('normalised',), name='application_alias_unique_normalised')],
+                "verbose_name_plural": "application aliases",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("normalised",), name="application_alias_unique_normalised")
+                ],
             },
         ),
     ]
