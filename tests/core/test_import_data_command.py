@@ -134,7 +134,8 @@ def test_a_clean_import_exits_0_with_a_summary():
     [
         (
             ["gadgets", "people_generic.csv"],
-            "Unknown import kind “gadgets”. Known kinds: applications, assignments, contracts, fx-rates, people, usage.",
+            "Unknown import kind “gadgets”. Known kinds: "
+            "applications, assignments, contracts, fx-rates, people, usage.",
         ),
         (
             ["people", "people_generic.csv", "--format", "okta"],

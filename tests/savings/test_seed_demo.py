@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
+from licenses.models import IdentityReview, LicensePool, NameReview
 from renewals.models import Contract, Renewal
 from saasmgr.core.choices import Role
 from saasmgr.core.models import FxRate
@@ -80,7 +81,10 @@ def inventory_snapshot() -> dict[str, list[tuple]]:
 
 
 def delete_inventory() -> None:
-    """Everything seed_demo writes except the logins (contracts first: they protect their vendors)."""
+    """Everything seed_demo writes except the logins (license pools and contracts first: they protect their
+    applications and vendors)."""
+    for model in (NameReview, IdentityReview, LicensePool):
+        model.objects.all().delete()
     Contract.objects.all().delete()
     FxRate.objects.all().delete()
     for model in (PersonAlias, VendorAlias, Application, Vendor, Category):
