@@ -53,5 +53,10 @@ format: install-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
+# The benchmarks of DESIGN.md section 8 on PostgreSQL (BENCH_DATABASE_URL); BENCH_ARGS="--scale 0.05" for a quick run.
+bench: install
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf var/celery var/cache var/media var/static var/saasmgr.sqlite3*
