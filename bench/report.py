@@ -158,9 +158,9 @@ def _reconciliation(results: dict) -> str:
 
 
 def _findings(results: dict) -> str:
-    lines = [f"{'Findings (count / seats)':<26}{'product':>18}{'DuckDB':>18}   agree"]
+    lines = [f"{'Findings (count / seats)':<26}{'product':>24}{'DuckDB':>24}   agree"]
     for kind, mine, theirs, agree in findings_compared(results):
-        lines.append(f"  {kind:<24}{_pair(mine):>18}{_pair(theirs):>18}   {'yes' if agree else 'NO'}")
+        lines.append(f"  {kind:<24}{_pair(mine):>24}{_pair(theirs):>24}   {'yes' if agree else 'NO'}")
     lines.append("  every kind agrees" if findings_agree(results) else "  THE PRODUCT AND DUCKDB DISAGREE")
     return "\n".join(lines)
 

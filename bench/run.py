@@ -53,6 +53,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-workers", action="store_true", help="leave out the Celery worker comparison")
     parser.add_argument(
+        "--fresh", action="store_true", help="drop and rebuild the benchmark's database (after the demo data changed)"
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="reuse the generated usage file when one was made with the same arguments"
     )
     args = parser.parse_args(argv)
@@ -78,7 +81,8 @@ def environment(url: str) -> dict[str, str]:
 
 def database_prepare(args: argparse.Namespace, url: str, env: dict[str, str]) -> date:
     """Create, migrate and seed the benchmark's database; returns the as-of date of its company."""
-    seeded = database.seeded_read(url) if not database.database_ensure(url) else None
+    created = database.database_ensure(url, recreate=args.fresh)
+    seeded = None if created else database.seeded_read(url)
     today = args.today or (seeded.today if seeded else datetime.now(UTC).date())
     wanted = database.Seeded(args.size, args.seed, today)
     if seeded and seeded != wanted:
