@@ -82,8 +82,8 @@ def _heading(results: dict) -> str:
         f"saasmgr benchmark, {results['date']}: seed {args['seed']}, scale {args['scale']:g} "
         f"({rows:,} usage events), {args['size']} company as of {args['as_of']}",
         f"Machine: {box['cpu_count']} CPUs, {box['platform']}, Python {box['python']}, "
-        f"PostgreSQL {box['postgresql']}, DuckDB {box['duckdb']}; load average before: "
-        + ", ".join(f"{value:.2f}" for value in box["load_average"]),
+        f"PostgreSQL {box['postgresql']} (autovacuum {box['autovacuum']}), DuckDB {box['duckdb']}; "
+        "load average before: " + ", ".join(f"{value:.2f}" for value in box["load_average"]),
         NOISE.format(cpus=box["cpu_count"]),
     ]
     return "\n".join(lines)
@@ -124,6 +124,7 @@ def _ingest(results: dict) -> str:
         f"{raw['rows_per_second']:>12,.0f}",
         f"  product speed is {product['rows_per_second'] / raw['rows_per_second']:.2f}× the raw load; "
         f"{product['activity_created']:,} activity days created",
+        f"  then ANALYZE, as autovacuum would ({results['ingest']['analyze_seconds']:.1f} s, not timed above)",
     ]
     return "\n".join(lines)
 

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -142,11 +143,13 @@ def dataset_counts(url: str, today: date) -> dict:
 def machine(url: str) -> dict:
     import duckdb
 
+    server = database.server_settings(url)
     return {
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "postgresql": database.server_version(url),
+        "postgresql": server["server_version"],
+        "autovacuum": server["autovacuum"],
         "duckdb": duckdb.__version__,
         "load_average": os.getloadavg(),
     }
@@ -173,6 +176,7 @@ def reconciliation_measure(args: argparse.Namespace, url: str, env: dict[str, st
     export_seconds = reconcile.tables_export_postgres(url=url, directory=export_dir)
     duck = reconcile.duckdb_measure(env=env, directory=export_dir, as_of=today, default_days=default_days)
     duck["export_seconds"] = export_seconds
+    shutil.rmtree(export_dir)  # hundreds of megabytes of CSV, written again by every run
     print("Reconciliation: naive ORM loop (sample) ...", flush=True)
     sample = max(100, round(NAIVE_FULL_SAMPLE * args.scale))
     naive = naive_measure(as_of=today, default_days=default_days, sample=sample, seed=args.seed, run_id=product["run"])
@@ -202,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     database.run_tables_clear(url)
     results["ingest"] = ingest_measure(url, Path(results["usage_file"]["path"]))
+    # Not timed: what autovacuum does on its own after a load (it may be off on a test server).
+    results["ingest"]["analyze_seconds"] = database.analyze(url)
     results["dataset"] = dataset_counts(url, today)
     results["reconciliation"] = reconciliation_measure(args, url, env, today)
     if not args.skip_workers:
