@@ -5,6 +5,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from licenses.choices import (
+    RISK_KINDS,
     AssignmentSource,
     FindingKind,
     IdentityStatus,
@@ -16,6 +17,7 @@ from licenses.choices import (
 from renewals.models import LineItem
 from saasmgr.core.models import TimeStampedModel
 from saasmgr.inventory.models import Application, Person
+from saasmgr.inventory.names import normalise_name
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 UNIT_COST = {"max_digits": 16, "decimal_places": 4}
@@ -246,8 +248,6 @@ class SkuAlias(TimeStampedModel):
         return self.name
 
     def save(self, *args, **kwargs):
-        from saasmgr.inventory.names import normalise_name
-
         self.normalised = normalise_name(self.name)
         super().save(*args, **kwargs)
 
@@ -345,6 +345,4 @@ class Finding(models.Model):
 
     @property
     def is_risk(self) -> bool:
-        from licenses.choices import RISK_KINDS
-
         return self.kind in RISK_KINDS

@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from licenses.choices import IdentityStatus, NameKind, NameReviewStatus
+from licenses.ingest.usage import usage_sources_cover
 from licenses.ingest.writer import activity_rows_merge
 from licenses.matching import ApplicationMatcher, IdentityResolver, LicenseNameMatcher, identity_holders
 from licenses.models import Assignment, IdentityReview, LicensePool, NameReview, PendingActivity, SkuAlias
@@ -250,12 +251,22 @@ def pending_activity_promote(*, identities: Iterable[str] | None = None, app_nam
     days = per_source.groupby(["person_id", "application_id", "day"], as_index=False)["events"].max()
     days = days.astype({"person_id": "int64", "application_id": "int64", "events": "int64"})
     activity_rows_merge(days)
+    _usage_sources_record(moving)
     for chunk in _chunks(moving["pk"].tolist()):
         PendingActivity.objects.filter(pk__in=chunk).delete()
     return len(moving)
 
 
 PENDING_FIELDS = ["pk", "identity", "app_name", "day", "events", "source"]
+
+
+def _usage_sources_record(moving: pd.DataFrame) -> None:
+    """The applications now have usage data from the sources the moved rows came from, over their days, as
+    if the import had matched them: without it reconciliation would take them for applications without usage."""
+    spans = moving.groupby(["source", "application_id"])["day"].agg(["min", "max"])
+    for source, rows in spans.groupby(level="source"):
+        coverage = {int(app_id): (first, last) for (_, app_id), (first, last) in rows.iterrows()}
+        usage_sources_cover(coverage=coverage, source=source)
 
 
 def _pending_frame(identities: Iterable[str] | None, app_names: Iterable[str] | None) -> pd.DataFrame:

@@ -9,7 +9,15 @@ from django.test.utils import CaptureQueriesContext
 from licenses import review as review_services
 from licenses.choices import IdentityStatus, NameKind, NameReviewStatus
 from licenses.matching import ApplicationMatcher, IdentityResolver
-from licenses.models import Activity, Assignment, IdentityReview, NameReview, PendingActivity, SkuAlias
+from licenses.models import (
+    Activity,
+    Assignment,
+    IdentityReview,
+    NameReview,
+    PendingActivity,
+    SkuAlias,
+    UsageSource,
+)
 from licenses.review import (
     ReviewError,
     identity_review_link,
@@ -216,6 +224,22 @@ def test_confirming_an_application_name_saves_the_alias_and_moves_its_pending_us
     )
     assert activity_rows() == [(ann.pk, salesforce.pk, DAY1, 3), (ann.pk, salesforce.pk, DAY2, 1)]
     assert pending_rows() == [("ann.lee@example.com", "slack", DAY1, 2), ("nobody@corp.io", "sfdc", DAY1, 8)]
+
+
+def test_usage_moved_by_a_confirmation_gives_its_application_a_usage_source(ann, salesforce, reviewer):
+    """Reconciliation judges idle seats only where an application has usage data; usage that waited for its
+    name to be confirmed counts as that data, over the days it covers."""
+    review = NameReviewFactory(raw="SFDC", normalised="sfdc", suggestions=[])
+    pending("ann.lee@example.com", "sfdc", DAY1, 3, source="okta-syslog")
+    pending("ann.lee@example.com", "sfdc", DAY3, 1, source="okta-syslog")
+    pending("ann.lee@example.com", "sfdc", DAY2, 2, source="generic")
+
+    name_review_confirm(review=review, application=salesforce, user=reviewer)
+
+    assert sorted(UsageSource.objects.values_list("application", "source", "first_day", "last_day")) == [
+        (salesforce.pk, "generic", DAY2, DAY2),
+        (salesforce.pk, "okta-syslog", DAY1, DAY3),
+    ]
 
 
 def test_a_name_that_already_names_another_application_is_refused(salesforce, reviewer):
