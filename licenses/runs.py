@@ -31,6 +31,7 @@ from django.utils import timezone
 from licenses.choices import RISK_KINDS, SAVINGS_KINDS, FindingKind, PartStatus, RunStatus
 from licenses.models import Assignment, Finding, LicensePool, ReconciliationPart, ReconciliationRun, UsageSource
 from licenses.reconcile import findings_insert, reconcile_part
+from licenses.signals import reconciliation_finished
 from saasmgr.inventory.models import Application
 
 logger = logging.getLogger(__name__)
@@ -292,8 +293,13 @@ def reconciliation_run_finish(*, run_id: int) -> bool:
         if not claimed:
             return False
         ReconciliationRun.objects.filter(pk=run_id).update(**_run_totals(run_id))
+        transaction.on_commit(lambda: _announce_finished(run_id))
     logger.info("Reconciliation run %s finished.", run_id)
     return True
+
+
+def _announce_finished(run_id: int) -> None:
+    reconciliation_finished.send(sender=ReconciliationRun, run=ReconciliationRun.objects.get(pk=run_id))
 
 
 def _run_totals(run_id: int) -> dict:

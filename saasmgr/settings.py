@@ -6,6 +6,7 @@ filesystem Celery broker under ``var/``. ``DATABASE_URL``, ``CELERY_BROKER_URL``
 ``DJANGO_ENV=production`` turns on the deploy checks and refuses unsafe values.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -232,6 +233,25 @@ RECONCILE_PARTS = env.int("RECONCILE_PARTS", default=16)
 RECONCILE_STALE_MINUTES = env.int("RECONCILE_STALE_MINUTES", default=10)
 # Tests only: seconds each reconciliation part waits before computing, so a test can kill a worker mid-run.
 RECONCILE_PART_DELAY_SECONDS = env.float("RECONCILE_PART_DELAY_SECONDS", default=0)
+
+# Savings Center. What the savings programme costs a year (people, tools), in the reporting currency: ROI is
+# realized savings ÷ this; 0 means not set, and the page says so instead of showing a ratio.
+SAVINGS_PROGRAM_ANNUAL_COST = Decimal(env.str("SAVINGS_PROGRAM_ANNUAL_COST", default="0"))
+# Right-size at renewal: renewals within this many days; recommended seats = active in 90 days × (1 + buffer).
+SAVINGS_RIGHT_SIZE_HORIZON_DAYS = env.int("SAVINGS_RIGHT_SIZE_HORIZON_DAYS", default=120)
+SAVINGS_RIGHT_SIZE_BUFFER = Decimal(env.str("SAVINGS_RIGHT_SIZE_BUFFER", default="0.10"))
+# Cancel or downgrade: an application whose seat utilisation (active ÷ purchased) is below this fraction.
+SAVINGS_LOW_UTILISATION = Decimal(env.str("SAVINGS_LOW_UTILISATION", default="0.30"))
+# Renegotiate: a renewal quote that raises the annual price by more than this percent, unless a line item
+# has its own uplift cap.
+SAVINGS_PRICE_CAP_PCT = Decimal(env.str("SAVINGS_PRICE_CAP_PCT", default="5"))
+# Priority rises from the savings alone to triple them over the last this-many days before the deadline.
+SAVINGS_PRIORITY_HORIZON_DAYS = env.int("SAVINGS_PRIORITY_HORIZON_DAYS", default=90)
+# An opportunity is due this many days before the cancel-by date it touches, else this many days after it opened.
+SAVINGS_DUE_LEAD_DAYS = env.int("SAVINGS_DUE_LEAD_DAYS", default=14)
+SAVINGS_DUE_DAYS = env.int("SAVINGS_DUE_DAYS", default=30)
+# A dismissed opportunity comes back when its value moves by at least this fraction of its value when dismissed.
+SAVINGS_REOPEN_CHANGE = Decimal(env.str("SAVINGS_REOPEN_CHANGE", default="0.25"))
 
 # Production hardening: every value can be overridden, but the defaults pass
 # `manage.py check --deploy`.

@@ -19,6 +19,10 @@ IT = frozenset({Role.ADMIN, Role.IT})
 IT_PROCUREMENT = frozenset({Role.ADMIN, Role.IT, Role.PROCUREMENT})
 PROCUREMENT = frozenset({Role.ADMIN, Role.PROCUREMENT})
 FX_KEEPERS = frozenset({Role.ADMIN, Role.PROCUREMENT, Role.FINANCE})
+# Who acts on savings opportunities (reclaim, cancel, downgrade, consolidate); finance also records other wins
+# (credits, refunds) by hand and corrects the ledger with reversals.
+SAVERS = IT_PROCUREMENT
+LEDGER_KEEPERS = frozenset({Role.ADMIN, Role.IT, Role.PROCUREMENT, Role.FINANCE})
 EVERYONE = ALL_ROLES
 NOBODY: frozenset[str] = frozenset()
 
@@ -104,6 +108,22 @@ ACCESS: dict[str, Access] = {
     "licenses:run_progress": Access(read=EVERYONE),
     "licenses:finding_list": Access(read=EVERYONE),
     "licenses:finding_csv": Access(read=EVERYONE),
+    # Savings Center: everyone reads; savers act on opportunities; ledger keepers add manual wins and reversals.
+    "savings:center": Access(read=EVERYONE),
+    "savings:opportunity_list": Access(read=EVERYONE),
+    "savings:opportunity_detail": Access(read=EVERYONE),
+    "savings:opportunity_status": Access(read=SAVERS, write=SAVERS),
+    "savings:opportunity_reclaim": Access(read=SAVERS, write=SAVERS),
+    "savings:action_cancel_app": Access(read=SAVERS, write=SAVERS),
+    "savings:action_downgrade": Access(read=SAVERS, write=SAVERS),
+    "savings:action_consolidate": Access(read=SAVERS, write=SAVERS),
+    "savings:action_manual": Access(read=LEDGER_KEEPERS, write=LEDGER_KEEPERS),
+    "savings:action_list": Access(read=EVERYONE),
+    "savings:action_detail": Access(read=EVERYONE),
+    "savings:ledger_list": Access(read=EVERYONE),
+    "savings:ledger_detail": Access(read=EVERYONE),
+    "savings:ledger_export": Access(read=EVERYONE),
+    "savings:ledger_reverse": Access(read=LEDGER_KEEPERS, write=LEDGER_KEEPERS),
     # API
     "api:api-root": Access(read=EVERYONE),
     "api:schema": Access(read=EVERYONE),
@@ -124,6 +144,11 @@ ACCESS: dict[str, Access] = {
     "api:reconciliationrun-detail": Access(read=EVERYONE),
     "api:finding-list": Access(read=EVERYONE),
     "api:finding-detail": Access(read=EVERYONE),
+    # Savings: status changes are a PATCH of the opportunity; the ledger takes POSTs only (an entry or a reversal).
+    **_api_crud("opportunity", SAVERS),
+    **_api_crud("savingsaction", LEDGER_KEEPERS),
+    **_api_crud("ledgerentry", LEDGER_KEEPERS),
+    "api:ledgerentry-summary": Access(read=EVERYONE),
 }
 
 
