@@ -10,9 +10,10 @@ from renewals.api.urls import routes as renewals_routes
 from saasmgr.core import views as core_views
 from saasmgr.core.api.urls import routes as core_routes
 from saasmgr.inventory.api.urls import routes as inventory_routes
+from savings.api.urls import routes as savings_routes
 
 router = DefaultRouter()
-for prefix, viewset, basename in [*core_routes, *inventory_routes, *renewals_routes, *licenses_routes]:
+for prefix, viewset, basename in [*core_routes, *inventory_routes, *renewals_routes, *licenses_routes, *savings_routes]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("inventory/", include("saasmgr.inventory.urls")),
     path("renewals/", include("renewals.urls")),
     path("licenses/", include("licenses.urls")),
+    path("savings/", include("savings.urls")),
     path("api/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),
 ]

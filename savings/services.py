@@ -82,6 +82,7 @@ def savings_action_record(
     renewal=None,
     pool=None,
     opportunity: Opportunity | None = None,
+    opportunity_done: bool = True,
     baseline_annual: Decimal | None = None,
     new_annual: Decimal | None = None,
     quantity: int | None = None,
@@ -93,7 +94,8 @@ def savings_action_record(
     """Record what someone did and write its ledger entries (zero amounts are skipped), both or neither.
 
     The win is credited to ``credited_user`` (default: who did it) and ``credited_team`` (default: that
-    person's department). An opportunity it acts on is marked done.
+    person's department). An opportunity it acts on is marked done, unless ``opportunity_done`` is False (a
+    partial reclaim leaves the rest of the opportunity open).
     """
     description = (description or "").strip()
     if not description:
@@ -148,7 +150,7 @@ def savings_action_record(
         )
         for entry, rate, amount_reporting in rated
     )
-    if opportunity is not None:
+    if opportunity is not None and opportunity_done:
         opportunity_mark_done(opportunity=opportunity)
     return action
 
