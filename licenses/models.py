@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -280,6 +280,16 @@ class ReconciliationRun(TimeStampedModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "-finished_at"])]
+        # One unfinished run per as-of date and scope, so two people pressing "Run" at once get the same run.
+        # Coalesce: a whole-estate run has no application, and NULLs are never equal in a unique index.
+        constraints = [
+            models.UniqueConstraint(
+                Coalesce("application", models.Value(0)),
+                "as_of",
+                condition=models.Q(status__in=["queued", "running", "failed"]),
+                name="reconciliation_run_one_unfinished",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Reconciliation as of {self.as_of} (#{self.pk})"

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -149,6 +149,14 @@ def reconciliation_run_start(
     if wanted < 1:
         raise ValueError(f"A run needs at least one part, not {wanted}.")
     groups = split_applications(_application_weights(application), wanted)
+    try:
+        return _run_create(as_of, application, user, wanted, groups, queue)
+    except IntegrityError:
+        # Someone else started the same run between our look and our insert: theirs is the run.
+        return ReconciliationRun.objects.get(as_of=as_of, application=application, status__in=RESUMABLE)
+
+
+def _run_create(as_of, application, user, wanted: int, groups: list[list[int]], queue: bool) -> ReconciliationRun:
     with transaction.atomic():
         run = ReconciliationRun.objects.create(
             as_of=as_of,

@@ -239,6 +239,31 @@ def test_starting_again_resumes_a_stale_run_with_only_its_unfinished_parts(scena
     assert (resumed.status, resumed.parts_done, resumed.counts) == (RunStatus.DONE, 3, EXPECTED_COUNTS)
 
 
+def test_two_starts_racing_for_the_same_date_share_one_run(scenario, queued, monkeypatch):
+    # Given another start that inserts its run after ours looked for an unfinished one and found none
+    rival = {}
+    real_split = runs.split_applications
+
+    def split_while_a_rival_starts(weights, parts):
+        rival["run"] = ReconciliationRun.objects.create(as_of=AS_OF, parts_total=1)
+        return real_split(weights, parts)
+
+    monkeypatch.setattr(runs, "split_applications", split_while_a_rival_starts)
+    # When ours inserts
+    ours = reconciliation_run_start(as_of=AS_OF, parts=2)
+    # Then the unique index turns it back and ours is the rival's run: one unfinished run per date and scope
+    assert ours.pk == rival["run"].pk
+    assert ReconciliationRun.objects.filter(as_of=AS_OF).count() == 1
+    assert ReconciliationPart.objects.count() == 0 and queued == []
+
+
+def test_a_finished_run_does_not_stop_a_new_one_for_the_same_date(scenario, queued):
+    first = reconciliation_run_start(as_of=AS_OF, parts=1)
+    runs.reconciliation_run_inline(run=first)
+    second = reconciliation_run_start(as_of=AS_OF, parts=1)
+    assert second.pk != first.pk and second.status == RunStatus.QUEUED
+
+
 def test_another_scope_or_date_is_a_new_run(scenario, queued):
     everything = reconciliation_run_start(as_of=AS_OF)
     make_stale(everything, minutes=60)

@@ -182,7 +182,7 @@ def test_active_users_of_the_application_count_people_with_or_without_a_seat(cas
 def test_the_default_run_is_the_newest_finished_run_of_every_application():
     whole = ReconciliationRunFactory(status=RunStatus.DONE)
     ReconciliationRunFactory(status=RunStatus.RUNNING)
-    ReconciliationRunFactory(status=RunStatus.FAILED)
+    ReconciliationRunFactory(status=RunStatus.FAILED, as_of=date(2024, 5, 31))
     one_app = ReconciliationRunFactory(status=RunStatus.DONE, application=ApplicationFactory())
 
     assert latest_done_run() == whole
