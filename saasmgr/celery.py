@@ -29,4 +29,9 @@ app.conf.beat_schedule = {
         "task": "licenses.tasks.reconciliation_runs_expire_stale_task",
         "schedule": 5 * 60,
     },
+    # Daily even without a new run: renewals enter the right-size window, deadlines near, usage moves.
+    "opportunities-refresh-daily": {
+        "task": "savings.tasks.opportunities_refresh_task",
+        "schedule": crontab(hour=5, minute=0),
+    },
 }

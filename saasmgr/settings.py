@@ -6,6 +6,7 @@ filesystem Celery broker under ``var/``. ``DATABASE_URL``, ``CELERY_BROKER_URL``
 ``DJANGO_ENV=production`` turns on the deploy checks and refuses unsafe values.
 """
 
+import importlib.util
 from decimal import Decimal
 from pathlib import Path
 
@@ -127,7 +128,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "saasmgr" / "static"]
+# plotly.js is served from the plotly package itself, so the chart library and the Python figures never drift apart.
+STATICFILES_DIRS = [
+    BASE_DIR / "saasmgr" / "static",
+    ("vendor/plotly", Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -252,6 +257,9 @@ SAVINGS_DUE_LEAD_DAYS = env.int("SAVINGS_DUE_LEAD_DAYS", default=14)
 SAVINGS_DUE_DAYS = env.int("SAVINGS_DUE_DAYS", default=30)
 # A dismissed opportunity comes back when its value moves by at least this fraction of its value when dismissed.
 SAVINGS_REOPEN_CHANGE = Decimal(env.str("SAVINGS_REOPEN_CHANGE", default="0.25"))
+# Consolidate: another app of the same category is proposed for retirement only when at least this many people
+# used both it and the app kept in the last 90 days; a handful of shared users is chance, not redundancy.
+SAVINGS_CONSOLIDATE_MIN_OVERLAP = env.int("SAVINGS_CONSOLIDATE_MIN_OVERLAP", default=5)
 
 # Production hardening: every value can be overridden, but the defaults pass
 # `manage.py check --deploy`.

@@ -317,13 +317,13 @@ def test_renewal_closed_fires_once_after_commit_with_b_q_f(django_capture_on_com
     seat = renewal.contract.line_items.get(sku="Seat")
     renewal_closed.connect(receiver)
     try:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with django_capture_on_commit_callbacks(execute=True):
             renewal_close(renewal=renewal, user=None, new_unit_prices={seat.pk: Decimal("95")})
             assert received == []  # nothing before the commit
     finally:
         renewal_closed.disconnect(receiver)
 
-    assert len(callbacks) == 1
+    # Once, even though the savings receiver queues work of its own on commit.
     assert received == [(Renewal, Decimal("1100.00"), Decimal("1320.00"), Decimal("1050.00"), None)]
 
 
