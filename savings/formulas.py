@@ -31,6 +31,11 @@ def renewal_outcome_savings(*, baseline: Decimal, quote: Decimal | None, final: 
     return RenewalSavings(round_money(savings), round_money(avoidance))
 
 
+def renegotiate_savings(*, quote: Decimal, baseline: Decimal, cap_pct: Decimal) -> Decimal:
+    """The rise above the cap = quote − baseline × (1 + cap ÷ 100), never below 0."""
+    return round_money(max(ZERO, quote - baseline * (1 + cap_pct / 100)))
+
+
 def right_size_seats(active_90_days: int, *, buffer: Decimal) -> int:
     """Recommended seats = active users in the last 90 days × (1 + buffer), rounded up to whole seats."""
     return int((Decimal(active_90_days) * (ONE + buffer)).to_integral_value(rounding=ROUND_CEILING))

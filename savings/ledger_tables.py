@@ -48,7 +48,9 @@ class LedgerTable(tables.Table):
     kind = tables.Column(verbose_name="Kind", order_by=("kind", "recurrence"), attrs={"td": {"class": "small"}})
     description = tables.Column(verbose_name="Description", attrs=NAME, empty_values=())
     application = tables.Column(
-        verbose_name="Application", order_by=("application__name",), attrs={"td": {"class": "text-nowrap"}}
+        verbose_name="Application",
+        order_by=("application__name",),
+        attrs={"td": {"class": "text-break", "style": "min-width: 8rem; max-width: 16rem"}},
     )
     department = tables.Column(verbose_name="Department", order_by=("department__name",))
     credited = tables.Column(

@@ -83,7 +83,14 @@ from savings.choices import (
     OpportunityStatus,
     ReduceWhen,
 )
-from savings.formulas import priority, reclaim_annual_savings, right_size_seats, utilisation, value_changed_materially
+from savings.formulas import (
+    priority,
+    reclaim_annual_savings,
+    renegotiate_savings,
+    right_size_seats,
+    utilisation,
+    value_changed_materially,
+)
 from savings.models import Opportunity, SavingsAction
 from savings.services import SavingsError
 
@@ -151,11 +158,6 @@ def due_date_for(*, deadline: date | None, first_seen: date) -> date:
     if deadline is not None:
         return min(deadline, deadline - timedelta(days=settings.SAVINGS_DUE_LEAD_DAYS))
     return first_seen + timedelta(days=settings.SAVINGS_DUE_DAYS)
-
-
-def renegotiate_savings(*, quote: Decimal, baseline: Decimal, cap_pct: Decimal) -> Decimal:
-    """The rise above the cap = quote − baseline × (1 + cap ÷ 100), never below 0."""
-    return round_money(max(ZERO, quote - baseline * (1 + cap_pct / HUNDRED)))
 
 
 # The evidence, loaded once

@@ -8,6 +8,7 @@ import pytest
 from savings.formulas import (
     priority,
     reclaim_annual_savings,
+    renegotiate_savings,
     renewal_outcome_savings,
     right_size_seats,
     utilisation,
@@ -90,3 +91,10 @@ def test_a_dismissed_value_comes_back_only_on_a_material_change():
     assert value_changed_materially(D("1000"), D("1250"), threshold=D("0.25"))
     assert value_changed_materially(D("1000"), D("700"), threshold=D("0.25"))
     assert value_changed_materially(None, D("10"), threshold=D("0.25"))
+
+
+def test_renegotiate_counts_the_rise_above_the_cap():
+    # baseline 100k, cap 5%: anything quoted above 105k is the rise to push back on
+    assert renegotiate_savings(quote=D("112000"), baseline=D("100000"), cap_pct=D("5")) == D("7000.00")
+    assert renegotiate_savings(quote=D("104000"), baseline=D("100000"), cap_pct=D("5")) == D("0.00")
+    assert renegotiate_savings(quote=D("1033.33"), baseline=D("1000"), cap_pct=D("3")) == D("3.33")
