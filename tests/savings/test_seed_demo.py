@@ -1,21 +1,26 @@
 """``manage.py seed_demo``: the same company for the same seed, idempotent, and one login per role."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from licenses.models import IdentityReview, LicensePool, NameReview
+from licenses.models import Assignment, LicensePool, ReconciliationRun
 from renewals.models import Contract, Renewal
 from saasmgr.core.choices import Role
 from saasmgr.core.models import FxRate
 from saasmgr.inventory.models import Application, Category, Department, Person, PersonAlias, Vendor, VendorAlias
+from savings.choices import ActionKind, LedgerKind, OpportunityStatus, Recurrence
+from savings.models import LedgerEntry, Opportunity, SavingsAction
+from savings.selectors import ledger_totals, opportunity_totals
 from tests.factories import UserFactory
 from tests.renewals.test_demo import contracts_snapshot
 
@@ -80,41 +85,84 @@ def inventory_snapshot() -> dict[str, list[tuple]]:
     }
 
 
-def delete_inventory() -> None:
-    """Everything seed_demo writes except the logins (license pools and contracts first: they protect their
-    applications and vendors)."""
-    for model in (NameReview, IdentityReview, LicensePool):
-        model.objects.all().delete()
-    Contract.objects.all().delete()
-    FxRate.objects.all().delete()
-    for model in (PersonAlias, VendorAlias, Application, Vendor, Category):
-        model.objects.all().delete()
-    Person.objects.update(manager=None)
-    Person.objects.all().delete()
-    Department.objects.filter(parent__isnull=False).delete()
-    Department.objects.all().delete()
+def without_ids(rows) -> list[tuple]:
+    """Rows with "#<id>" in their text made alike: a reversal's description names the entry by its id."""
+    return sorted((tuple(re.sub(r"#\d+", "#n", v) if isinstance(v, str) else v for v in row) for row in rows), key=repr)
+
+
+def savings_snapshot() -> dict[str, list[tuple]]:
+    """The ledger, the actions and the opportunities by natural keys (no ids, no timestamps), sorted."""
+    return {
+        "ledger": without_ids(
+            LedgerEntry.objects.values_list(
+                "kind",
+                "recurrence",
+                "amount",
+                "currency",
+                "fx_rate",
+                "amount_reporting",
+                "effective_date",
+                "application__name",
+                "credited_user__username",
+                "credited_team__name",
+                "description",
+                "reason",
+            )
+        ),
+        "actions": sorted(
+            SavingsAction.objects.values_list("kind", "description", "quantity", "effective_date"), key=repr
+        ),
+        "opportunities": sorted(
+            Opportunity.objects.values_list(
+                "kind",
+                "title",
+                "application__name",
+                "status",
+                "estimated_annual_savings",
+                "quantity",
+                "owner__username",
+                "dismissed_reason",
+            ),
+            key=repr,
+        ),
+        "seats": sorted(Assignment.objects.values_list("pool__name", "account", "assigned_on", "unassigned_on")),
+    }
+
+
+class _Forget(Exception):
+    pass
+
+
+def seed_and_forget(*args: str) -> tuple[dict, dict, list, dict]:
+    """Seed, take every snapshot, and roll it all back: the ledger is append-only, so a seeded database cannot
+    be emptied by deleting its rows."""
+    try:
+        with transaction.atomic():
+            seed(*args)
+            snapshots = inventory_snapshot(), contracts_snapshot(), rates_snapshot(), savings_snapshot()
+            raise _Forget
+    except _Forget:
+        pass
+    assert Person.objects.count() == Contract.objects.count() == LedgerEntry.objects.count() == 0
+    return snapshots
 
 
 def test_the_same_seed_loads_the_same_data_into_an_empty_database():
-    seed("--seed", "5")
-    first, first_contracts, first_rates = inventory_snapshot(), contracts_snapshot(), rates_snapshot()
-    delete_inventory()
-    assert Person.objects.count() == Contract.objects.count() == 0
+    first, first_contracts, first_rates, first_savings = seed_and_forget("--seed", "5")
 
     seed("--seed", "5")
 
     assert inventory_snapshot() == first
     assert contracts_snapshot() == first_contracts
     assert rates_snapshot() == first_rates
+    assert savings_snapshot() == first_savings
     assert len(first["people"]) == 300
     assert len(first_contracts["contracts"]) == 45
+    assert len(first_savings["ledger"]) > 20
 
 
 def test_a_different_seed_loads_different_data():
-    seed("--seed", "5")
-    first = inventory_snapshot()
-    first_contracts, first_rates = contracts_snapshot(), rates_snapshot()
-    delete_inventory()
+    first, first_contracts, first_rates, first_savings = seed_and_forget("--seed", "5")
 
     seed("--seed", "6")
     second = inventory_snapshot()
@@ -124,6 +172,7 @@ def test_a_different_seed_loads_different_data():
     assert contracts_snapshot()["line items"] != first_contracts["line items"]
     assert contracts_snapshot()["renewals"] != first_contracts["renewals"]
     assert rates_snapshot() != first_rates
+    assert savings_snapshot()["ledger"] != first_savings["ledger"]
     # The skeleton of the company is the same: departments and categories do not depend on the seed.
     assert second["departments"] == first["departments"]
 
@@ -131,6 +180,7 @@ def test_a_different_seed_loads_different_data():
 def test_a_second_run_creates_nothing_and_says_so():
     first_output = seed()
     counts, contracts, rates = inventory_snapshot(), contracts_snapshot(), rates_snapshot()
+    savings, figures = savings_snapshot(), savings_figures_line(first_output)
 
     second_output = seed()
 
@@ -146,6 +196,10 @@ def test_a_second_run_creates_nothing_and_says_so():
     assert contracts_snapshot() == contracts
     assert rates_snapshot() == rates
     assert get_user_model().objects.count() == 5
+    assert f"{len(savings['ledger'])} ledger entries, {len(savings['opportunities'])} opportunities" in first_output
+    assert "0 savings actions, 0 ledger entries, 0 opportunities, 0 reconciliation runs" in second_output
+    assert savings_snapshot() == savings
+    assert savings_figures_line(second_output) == figures
 
 
 def test_a_run_on_a_later_day_adds_only_the_new_months_exchange_rates():
@@ -255,3 +309,65 @@ def test_no_demo_page_warns_of_a_missing_exchange_rate():
         html = response.content.decode()
         assert "rate missing" not in html and "rate on or before" not in html, page
     assert len(pages) == 3 + 45 + 48
+
+
+# The Savings Center
+
+
+def savings_figures_line(output: str) -> str:
+    return re.search(r"^Savings Center: .*$", output, flags=re.MULTILINE).group(0)
+
+
+def test_small_has_a_year_of_wins_written_by_the_actions_and_open_opportunities_worth_a_share_of_spend():
+    output = seed()
+    today = date.fromisoformat(TODAY)
+
+    entries = list(LedgerEntry.objects.select_related("action", "credited_user", "credited_team"))
+    assert {entry.action.kind for entry in entries} == set(ActionKind.values)
+    dates = [entry.effective_date for entry in entries]
+    assert today - timedelta(days=366) <= min(dates) and max(dates) < today
+    assert max(dates) - min(dates) > timedelta(days=300)  # about a year of history
+    assert len({entry.currency for entry in entries}) >= 2  # in the contracts' currencies ...
+    for entry in entries:  # ... each converted at the demo rate in force on its day
+        assert entry.fx_rate == (
+            Decimal("1")
+            if entry.currency == "USD"
+            else FxRate.objects.filter(currency=entry.currency, date__lte=entry.effective_date).latest("date").rate
+        )
+    assert {LedgerKind.COST_SAVINGS, LedgerKind.COST_AVOIDANCE} <= {entry.kind for entry in entries}
+    assert {Recurrence.ONE_TIME, Recurrence.ANNUAL} == {entry.recurrence for entry in entries}
+    outcomes = [e for e in entries if e.action.kind == ActionKind.RENEWAL_OUTCOME]
+    assert any(e.kind == LedgerKind.COST_AVOIDANCE for e in outcomes)
+    (reversal,) = [entry for entry in entries if entry.reverses_id]
+    assert reversal.reason and reversal.amount < 0
+    assert len({entry.credited_user.username for entry in entries if entry.credited_user}) >= 3
+    assert len({entry.credited_team.name for entry in entries if entry.credited_team}) >= 5
+
+    ledger, opportunities = ledger_totals(), opportunity_totals()
+    spend = sum(Contract.objects.filter(status="active").values_list("annual_value_reporting", flat=True))
+    assert Decimal("0.10") <= opportunities.identified / spend <= Decimal("0.25")
+    assert ledger.total > 0
+    statuses = set(Opportunity.objects.values_list("status", flat=True))
+    assert statuses == set(OpportunityStatus.values) - {OpportunityStatus.CLOSED}
+    assert not Opportunity.objects.filter(status=OpportunityStatus.DISMISSED, dismissed_reason="").exists()
+    assert ReconciliationRun.objects.filter(as_of=today, status="done").count() == 1
+    share = (opportunities.identified / Decimal(int(spend)) * 100).quantize(Decimal("0.1"))
+    assert savings_figures_line(output) == (
+        f"Savings Center: {ledger.entries} ledger entries, {ledger.total:,.2f} USD realized, "
+        f"{opportunities.identified:,.2f} USD in {opportunities.open_count + opportunities.in_progress_count} "
+        f"open opportunities ({share}% of {int(spend):,} USD annual contract spend)."
+    )
+
+    # The wins went through the actions: seats ended, apps retired, pools stopped, opportunities done.
+    reclaim = SavingsAction.objects.filter(kind=ActionKind.RECLAIM, opportunity__isnull=True).first()
+    ended = Assignment.objects.filter(pk__in=reclaim.details["assignment_ids"])
+    assert set(ended.values_list("unassigned_on", flat=True)) == {reclaim.effective_date}
+    retired = SavingsAction.objects.filter(kind__in=[ActionKind.CANCEL_APP, ActionKind.CONSOLIDATE])
+    assert {action.application.status for action in retired} == {"retired"}
+    stopped = [line["pool_id"] for action in retired for line in action.details["stopped"]]
+    assert len(stopped) == 2
+    assert set(LicensePool.objects.filter(pk__in=stopped).values_list("purchased_quantity", flat=True)) == {0}
+    done = Opportunity.objects.filter(status=OpportunityStatus.DONE)
+    assert done.exists() and all(o.actions.exists() for o in done)
+    closed = Renewal.objects.filter(stage="closed")
+    assert SavingsAction.objects.filter(kind=ActionKind.RENEWAL_OUTCOME).count() == closed.count() > 0

@@ -1,8 +1,9 @@
 """``manage.py seed_demo --size small|enterprise --seed N [--today YYYY-MM-DD]``
 
 Builds a demo company (people, applications, exchange rates, contracts with
-their line items and renewals), identical for the same seed and ``--today``,
-and inserts whatever of it is missing. Running it again creates nothing; rows that
+their line items and renewals, license seats and usage, a year of savings and
+today's opportunities), identical for the same seed and ``--today``, and
+inserts whatever of it is missing. Running it again creates nothing; rows that
 already exist (seeded or real) are never changed. It lives in savings, the top
 layer, so that every layer's demo data can join the same command.
 """
@@ -28,6 +29,7 @@ from saasmgr.core.demo import (
     demo_users_ensure,
 )
 from saasmgr.inventory.demo import DEMO_PROFILES, demo_company_build, demo_inventory_load
+from savings.demo import demo_savings_figures, demo_savings_load, demo_savings_loaded, savings_row_counts
 
 
 def iso_date(value: str) -> date:
@@ -65,6 +67,7 @@ class Command(BaseCommand):
         contracts = demo_contracts_build(
             seed=seed, company=company, count=DEMO_CONTRACT_COUNTS.get(size, 0), today=today
         )
+        savings_before = savings_row_counts()
         with transaction.atomic():
             created = demo_inventory_load(company=company)
             logins = demo_users_ensure(allow_production=allow_production)
@@ -72,12 +75,23 @@ class Command(BaseCommand):
             # users before contracts, which the procurement login owns and moves along.
             created["exchange rates"] = demo_fx_rates_load(rates=fx_rates)
             created.update(demo_contracts_load(contracts=contracts))
-        # The enterprise size leaves usage to the benchmark, which ingests its events as files.
-        created.update(demo_licenses_load(seed=seed, today=today, with_activity=size != "enterprise"))
+        # The enterprise size leaves usage to the benchmark, which ingests its events as files. The licenses demo
+        # draws seats from the pools' purchased quantities, which the savings history changes (a reclaim buys
+        # fewer seats): once that history is there, the seats were drawn already, and drawing again from the
+        # changed pools would hand out new ones.
+        if not demo_savings_loaded():
+            created.update(demo_licenses_load(seed=seed, today=today, with_activity=size != "enterprise"))
+        # Without usage (enterprise) every seat would look unused: no reconciliation, so no opportunities yet.
+        created.update(
+            demo_savings_load(
+                seed=seed, today=today, with_opportunities=size != "enterprise", counted_from=savings_before
+            )
+        )
         created["demo users"] = sum(login.created for login in logins)
         elapsed = time.perf_counter() - started
         self.stdout.write(f"Demo company: size {size}, seed {seed}, today {today.isoformat()}")
         self.stdout.write(self._summary(created, elapsed))
+        self.stdout.write(demo_savings_figures().summary())
         self.stdout.write(self._login_table(logins))
 
     @staticmethod
