@@ -132,6 +132,24 @@ def test_what_the_outcome_leaves_open_is_closed_by_the_refresh(
         assert found.status == OpportunityStatus.CLOSED
 
 
+def test_a_close_whose_outcome_cannot_be_written_still_closes_and_says_why(
+    refreshed_inline, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    case = figma_renewal()
+
+    def no_rate(*, outcome, user):
+        raise actions.SavingsError("No GBP→USD exchange rate on or before 2025-09-01.")
+
+    monkeypatch.setattr(actions, "renewal_outcome_record", no_rate)
+    with django_capture_on_commit_callbacks(execute=True):
+        renewal_close(renewal=case.renewal, user=UserFactory())
+
+    case.renewal.refresh_from_db()
+    assert case.renewal.stage == RenewalStage.CLOSED
+    assert "its savings could not be written to the ledger: No GBP→USD exchange rate" in caplog.text
+    assert LedgerEntry.objects.count() == 0 and len(refreshed_inline) == 1
+
+
 def _unit_prices(case, price: str) -> dict:
     return {item.pk: D(price) for item in case.contract.line_items.all()}
 
