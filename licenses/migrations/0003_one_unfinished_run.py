@@ -6,16 +6,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0004_application_inactivity_days_and_more'),
-        ('licenses', '0002_activity_one_index'),
+        ("inventory", "0004_application_inactivity_days_and_more"),
+        ("licenses", "0002_activity_one_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='reconciliationrun',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('application', models.Value(0)), models.F('as_of'), condition=models.Q(('status__in', ['queued', 'running', 'failed'])), name='reconciliation_run_one_unfinished'),
+            model_name="reconciliationrun",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Coalesce("application", models.Value(0)),
+                models.F("as_of"),
+                condition=models.Q(("status__in", ["queued", "running", "failed"])),
+                name="reconciliation_run_one_unfinished",
+            ),
         ),
     ]
