@@ -5,7 +5,8 @@ assignment exports into license seats.
   Atlassian, GitHub Copilot, generic) and how each is read;
 - ``chunks`` and ``parsing``: reading a matched table in DataFrame chunks, vectorised cell parsing;
 - ``usage`` and ``assignments``: the engines (resolve, stage, merge);
-- ``writer``: the bulk merge into Activity and PendingActivity (COPY on PostgreSQL).
+- ``spill``: the matched usage rows of an ingest, on disk by application until the file is read;
+- ``writer``: the bulk writes into Activity and PendingActivity (COPY on PostgreSQL).
 
 ``usage_ingest_path`` ingests a local file of any size (no upload limit), for scripts and benchmarks.
 """

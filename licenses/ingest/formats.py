@@ -42,11 +42,13 @@ SEAT_COLUMNS = ["row", "app", "identity", "account", "license", "assigned_on", "
 
 @dataclass
 class UsagePart:
-    """Usage found in one chunk: ``events`` has EVENT_COLUMNS (day as datetime64[D])."""
+    """Usage found in one chunk: ``events`` has EVENT_COLUMNS (day as datetime64[D]). A column named in
+    ``distinct`` holds codes into those distinct values instead of the text itself."""
 
     events: pd.DataFrame
     errors: list[RowError] = field(default_factory=list)
     skipped: int = 0
+    distinct: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -62,16 +64,21 @@ class SeatPart:
 def events_frame(identity, app, days, counts, keep) -> pd.DataFrame:
     """Usage rows of the ``keep`` rows that have a day; the arrays are aligned with the chunk."""
     keep = np.asarray(keep, dtype=bool) & ~np.isnat(days)
-    app_values = app if np.ndim(app) == 0 else np.asarray(app, dtype=object)[keep]
+    app_values = app if np.ndim(app) == 0 else _kept(app, keep)
     return pd.DataFrame(
         {
-            "identity": np.asarray(identity, dtype=object)[keep],
+            "identity": _kept(identity, keep),
             "app": app_values,
             "day": days[keep],
             "events": np.broadcast_to(np.asarray(counts, dtype=np.int64), keep.shape)[keep],
         },
         columns=EVENT_COLUMNS,
     )
+
+
+def _kept(values, keep: np.ndarray) -> np.ndarray:
+    values = np.asarray(values)
+    return values[keep] if values.dtype.kind in "iu" else values.astype(object)[keep]  # codes stay integers
 
 
 def seats_frame(chunk: Chunk, keep, *, app, identity, account, license=None, assigned_on=None, unassigned_on=None):
@@ -197,8 +204,10 @@ class GenericUsage(SourceFormat):
         days = days_check(problems, "timestamp", GENERIC)
         counts = counts_check(problems, "events")
         keep = ~problems.bad
-        events = events_frame(_values(chunk.text("email")), _values(chunk.text("app")), days, counts, keep)
-        return UsagePart(events, problems.errors)
+        # Accounts and names repeat: the engine gets them as codes into their distinct values.
+        email, app = chunk.coded("email"), chunk.coded("app")
+        events = events_frame(email.codes, app.codes, days, counts, keep)
+        return UsagePart(events, problems.errors, distinct={"identity": email.values, "app": app.values})
 
 
 class GenericAssignments(SourceFormat):

@@ -8,8 +8,10 @@ staged for Activity; the others for PendingActivity, by their normalised keys, s
 while a person reviews the account or the name. Accounts already settled as service or shared
 accounts are not attributed to anyone. Days are UTC days (see ``parsing.days_parse``).
 
-The staged rows are merged at the end with one SQL statement per table (``writer``): a day keeps
-the largest count any import reported, so importing the same export again changes nothing.
+The matched rows wait on disk, grouped by application (``spill``), and are rolled up and written at
+the end a group of applications at a time; the unmatched ones are staged and merged with one SQL
+statement (``writer``). A day keeps the largest count any import reported, so importing the same
+export again changes nothing.
 The whole ingest is one transaction: a dry run rolls it back (its counts are exact), all or
 nothing rolls it back at the first bad row (and stops staging, but goes on reporting errors),
 valid rows leaves the bad rows out.
@@ -27,13 +29,15 @@ from django.utils import timezone
 from licenses.ingest.chunks import table_chunks
 from licenses.ingest.formats import SourceFormat
 from licenses.ingest.results import IngestResult
-from licenses.ingest.writer import ActivityStage, PendingStage, Stage
+from licenses.ingest.spill import ActivitySpill
+from licenses.ingest.writer import PendingStage, Stage, activity_parts_write
 from licenses.matching import ApplicationMatcher, IdentityResolver, Sighting, identity_reviews_record
 from licenses.models import UsageSource
 from saasmgr.core.choices import ImportMode
 from saasmgr.core.imports.columns import HeaderMatch
 from saasmgr.core.imports.engine import READING, WRITING
 from saasmgr.core.imports.reading import ImportFileError, Table
+from saasmgr.inventory.models import Application
 from saasmgr.inventory.names import normalise_name
 
 UNMATCHED = -1  # no person or application (yet)
@@ -68,14 +72,15 @@ def usage_import(
     on_progress(READING, 0, total_rows)
     try:
         with transaction.atomic():
-            with ActivityStage() as activity, PendingStage() as pending:
+            applications = Application.objects.order_by().values_list("pk", flat=True)
+            with ActivitySpill(applications=list(applications)) as activity, PendingStage() as pending:
                 sink = UsageSink(source=source_format.key, activity=activity, pending=pending)
                 for chunk in table_chunks(table, plan, chunk_rows=chunk_rows):
                     part = source_format.usage(chunk)
                     result.add_rows(len(chunk), skipped=part.skipped)
                     result.add_errors(part.errors)
                     if not (stop_at_error and result.error_total):
-                        sink.stage(part.events)
+                        sink.stage(part.events, distinct=part.distinct)
                     on_progress(READING, result.rows, total_rows)
                 if not result.rows:
                     raise ImportFileError("The file has a header row but no data rows.")
@@ -96,13 +101,14 @@ def usage_import(
 
 
 class UsageSink:
-    """Resolves and stages the usage rows of one ingest, then merges them and records what it saw.
+    """Resolves the usage rows of one ingest and keeps them (matched rows in the spill, the others in
+    the pending stage), then writes them and records what it saw.
 
     Identities and names are resolved once per distinct spelling for the whole ingest; a chunk then
     needs only array lookups (``pd.Index.get_indexer``) and a group-by on integers.
     """
 
-    def __init__(self, *, source: str, activity: Stage, pending: Stage):
+    def __init__(self, *, source: str, activity: ActivitySpill, pending: Stage):
         self.source = source
         self.activity = activity
         self.pending = pending
@@ -114,11 +120,13 @@ class UsageSink:
         self.sightings: dict[str, Sighting] = {}
         self.coverage: dict[int, tuple[pd.Timestamp, pd.Timestamp]] = {}
 
-    def stage(self, events: pd.DataFrame) -> None:
+    def stage(self, events: pd.DataFrame, *, distinct: dict[str, np.ndarray] | None = None) -> None:
+        """Resolve and stage usage rows; ``distinct`` as in ``UsagePart``."""
         if events.empty:
             return
-        identity_codes, identities = pd.factorize(events["identity"])
-        app_codes, names = pd.factorize(events["app"])
+        distinct = distinct or {}
+        identity_codes, identities = _factorized(events["identity"], distinct.get("identity"))
+        app_codes, names = _factorized(events["app"], distinct.get("app"))
         counts = events["events"].to_numpy(dtype=np.int64)
         identity_normalised, person_of = self._people(identities)
         name_counts = np.bincount(app_codes, weights=counts, minlength=len(names)).astype(np.int64)
@@ -128,14 +136,9 @@ class UsageSink:
         application = application_of[app_codes]
         days = events["day"].to_numpy()
         matched = (person > 0) & (application > 0)
-        self.activity.append(
-            _rolled(
-                {"person_id": person[matched], "application_id": application[matched], "day": days[matched]},
-                counts[matched],
-            )
-        )
+        self.activity.append(application[matched], person[matched], days[matched], counts[matched])
         waiting = ~matched & (person != NOT_A_PERSON)
-        waiting &= (identity_normalised[identity_codes] != "") & (name_normalised[app_codes] != "")
+        waiting &= (identity_normalised != "")[identity_codes] & (name_normalised != "")[app_codes]
         if waiting.any():
             pending = _rolled(
                 {"identity": identity_codes[waiting], "app": app_codes[waiting], "day": days[waiting]}, counts[waiting]
@@ -156,8 +159,7 @@ class UsageSink:
             self._sight(
                 identity_normalised, names, identity_codes[unknown], app_codes[unknown], days[unknown], counts[unknown]
             )
-        seen = application > 0
-        self._cover(application[seen], days[seen])
+        self._cover(application_of, app_codes, days)
 
     def _people(self, identities: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         def resolve(raw: str) -> tuple[str, int]:
@@ -189,17 +191,28 @@ class UsageSink:
             sighting = self.sightings.setdefault(identity, Sighting(raw=self.raw_identity.get(identity, identity)))
             sighting.add(int(events), day.date(), str(names[app_code]).strip())
 
-    def _cover(self, applications: np.ndarray, days: np.ndarray) -> None:
-        if not len(applications):
+    def _cover(self, application_of: np.ndarray, app_codes: np.ndarray, days: np.ndarray) -> None:
+        """Widen the span of days seen per application (from the rows of applications that matched)."""
+        seen = application_of[app_codes] > 0
+        if not seen.any():
             return
-        spans = pd.DataFrame({"app": applications, "day": days}).groupby("app")["day"].agg(["min", "max"])
-        for application_id, first, last in zip(spans.index, spans["min"], spans["max"], strict=True):
+        codes, epoch_days = app_codes[seen], days[seen].astype("datetime64[D]").astype(np.int64)
+        first = np.full(len(application_of), np.iinfo(np.int64).max)
+        last = np.full(len(application_of), np.iinfo(np.int64).min)
+        np.minimum.at(first, codes, epoch_days)
+        np.maximum.at(last, codes, epoch_days)
+        for code in np.flatnonzero(last > np.iinfo(np.int64).min):
+            application_id = int(application_of[code])
+            span = (pd.Timestamp(first[code], unit="D"), pd.Timestamp(last[code], unit="D"))
             known = self.coverage.get(application_id)
-            self.coverage[int(application_id)] = (min(first, known[0]), max(last, known[1])) if known else (first, last)
+            self.coverage[application_id] = (min(span[0], known[0]), max(span[1], known[1])) if known else span
 
     def finish(self, result: IngestResult) -> None:
-        result.created, result.updated, result.unchanged = self.activity.merge()
+        # Pending rows first: a review that moves pending rows holds them while it waits to write Activity.
         pending_created, _, _ = self.pending.merge()
+        result.created, result.updated, result.unchanged = activity_parts_write(
+            self.activity.parts(), applications=list(self.coverage)
+        )
         queued = identity_reviews_record_in_batches(sightings=self.sightings, source=self.source)
         usage_sources_cover(
             coverage={app: (first.date(), last.date()) for app, (first, last) in self.coverage.items()},
@@ -212,6 +225,7 @@ class _Lookup:
     """Distinct raw values and what each resolved to, grown chunk by chunk, looked up in bulk."""
 
     def __init__(self):
+        # Kept between chunks: pandas keeps the hash table of an Index, so a lookup hashes only the new values.
         self.index = pd.Index([], dtype=object)
         self.normalised = np.array([], dtype=object)
         self.ids = np.array([], dtype=np.int64)
@@ -219,14 +233,23 @@ class _Lookup:
     def find(self, values: pd.Index, resolve) -> tuple[np.ndarray, np.ndarray]:
         """(normalised, id) of each value; ``resolve(raw) -> (normalised, id)`` runs once per new value."""
         positions = self.index.get_indexer(values)
-        new = values[positions < 0]
+        new = np.flatnonzero(positions < 0)
         if len(new):
-            resolved = [resolve(raw) for raw in new]
-            self.index = self.index.append(pd.Index(new, dtype=object))
+            raws = values[new]
+            resolved = [resolve(raw) for raw in raws]
+            positions[new] = len(self.index) + np.arange(len(new))
+            self.index = self.index.append(pd.Index(raws, dtype=object))
             self.normalised = np.concatenate([self.normalised, np.array([n for n, _ in resolved], dtype=object)])
             self.ids = np.concatenate([self.ids, np.array([i for _, i in resolved], dtype=np.int64)])
-            positions = self.index.get_indexer(values)
         return self.normalised[positions], self.ids[positions]
+
+
+def _factorized(column: pd.Series, distinct: np.ndarray | None) -> tuple[np.ndarray, pd.Index]:
+    """(codes, distinct values) of a column of text, or of codes into ``distinct`` (only the values in use)."""
+    if distinct is None:
+        return pd.factorize(column)
+    codes, used = pd.factorize(column.to_numpy())
+    return codes, pd.Index(distinct[used], dtype=object)
 
 
 def _rolled(keys: dict[str, np.ndarray], counts: np.ndarray) -> pd.DataFrame:

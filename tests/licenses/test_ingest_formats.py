@@ -3,8 +3,10 @@ days and seats. The expectations are worked out by hand from the fixture rows.""
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
+from licenses.ingest.parsing import GENERIC, as_date, days_parse
 from licenses.models import Activity, Assignment, LicensePool, PendingActivity
 from saasmgr.core.imports.reading import ImportFileError
 from tests.licenses.ingest_world import activity_rows, last_seen, pending_rows, run, seats, world
@@ -283,3 +285,41 @@ def test_github_copilot_each_row_is_a_seat_of_a_github_login():
         ("GitHub Copilot", "Standard", "octo-dave", None, None, None),
     }
     assert Assignment.objects.filter(person__isnull=True).count() == 1
+
+
+# Day parsing: the plain ISO forms are read without pandas, with the same days and errors as pandas gives
+
+
+PLAIN_AND_OTHER_DAYS = [
+    ("2024-04-17", date(2024, 4, 17)),
+    ("2024-04-17T09:30:00Z", date(2024, 4, 17)),
+    ("2024-04-17T23:59:59", date(2024, 4, 17)),
+    ("2024-04-17 00:00:00", date(2024, 4, 17)),
+    ("2024-02-29", date(2024, 2, 29)),  # a leap day
+    ("2024-04-17T23:30:00-02:00", date(2024, 4, 18)),  # an offset: its UTC day, through pandas
+    ("2024-04-17T09:30:00.250Z", date(2024, 4, 17)),  # a fraction of a second, through pandas
+    ("Apr 17, 2024", date(2024, 4, 17)),
+    ("2023-02-29", None),  # no such day
+    ("2024-04-31", None),
+    ("2024-13-01", None),
+    ("2024-04-17T24:00:00Z", None),
+    ("2024-04-17T09:61:00Z", None),
+    ("2024-04-17T09:30:00ZZ", None),
+    ("2024-04-17X09:30:00Z", None),
+    ("17/04/2024", None),
+]
+
+
+@pytest.mark.parametrize(("text", "day"), PLAIN_AND_OTHER_DAYS)
+def test_generic_days_parse_the_plain_iso_forms_like_pandas(text, day):
+    days, bad = days_parse(pd.Series([text, "", text], dtype=object), GENERIC)
+
+    assert list(bad) == [day is None, False, day is None]
+    assert [as_date(value) for value in days] == [day, None, day]
+
+
+def test_a_non_ascii_cell_sends_the_whole_column_through_pandas():
+    days, bad = days_parse(pd.Series(["2024-04-17", "2024-04-18T10:00:00Z", "١٢"], dtype=object), GENERIC)
+
+    assert [as_date(value) for value in days] == [date(2024, 4, 17), date(2024, 4, 18), None]
+    assert list(bad) == [False, False, True]

@@ -239,6 +239,39 @@ def test_chunks_give_the_same_result_as_one_pass(settings):
     assert [error.row for error in bad.errors] == [6]
 
 
+def test_a_day_spread_over_the_file_adds_up_beside_stored_days(settings):
+    """Rows of one day far apart in the file (other chunks, another part of the spill) add up once;
+    days within the days stored for an application keep the larger count, days after them are new."""
+    settings.USAGE_INGEST_CHUNK_ROWS = 2
+    w = world()
+    ActivityFactory(person=w.ann, application=w.apps["Salesforce"], day=date(2024, 6, 3), events=6)
+    ActivityFactory(person=w.bob, application=w.apps["Salesforce"], day=date(2024, 6, 5), events=1)
+    text = (
+        "email,app,timestamp,events\n"
+        "ann@example.com,Salesforce,2024-06-03T08:00:00Z,2\n"  # with row 6: 2 + 3 = 5, fewer than the 6 stored
+        "bob@example.com,Salesforce,2024-06-04 10:00:00,4\n"  # within the stored days, not stored: created
+        "ann@example.com,Salesforce,2024-06-09,1\n"  # after the stored days: created, 1 + 4 (row 7)
+        "bob@example.com,Figma,2024-06-05,2\n"  # nothing stored for Figma
+        "bob@example.com,Salesforce,2024-06-05,3\n"  # more than the 1 stored: raised
+        "ann@example.com,Salesforce,2024-06-03,3\n"
+        "ann@example.com,Salesforce,2024-06-09T23:59:59Z,4\n"
+        "bob@example.com,Figma,2024-06-05,5\n"  # 2 + 5
+    )
+
+    result = ingest(text)
+    again = ingest(text)
+
+    assert (result.created, result.updated, result.unchanged) == (3, 1, 1)
+    assert activity_rows() == {
+        ("ann@example.com", "Salesforce", date(2024, 6, 3), 6),
+        ("bob@example.com", "Salesforce", date(2024, 6, 4), 4),
+        ("ann@example.com", "Salesforce", date(2024, 6, 9), 5),
+        ("bob@example.com", "Figma", date(2024, 6, 5), 7),
+        ("bob@example.com", "Salesforce", date(2024, 6, 5), 3),
+    }
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
+
+
 def test_an_xlsx_workbook_imports_like_the_csv():
     world()
     workbook = Workbook()

@@ -2,10 +2,14 @@
 
 import datetime
 
+import numpy as np
 import pandas as pd
 import pytest
+from django.db import IntegrityError, connection, transaction
 
-from licenses.ingest.writer import activity_rows_merge, pending_rows_merge
+from licenses.ingest import writer
+from licenses.ingest.spill import ActivityPart
+from licenses.ingest.writer import MAX_EVENTS, activity_parts_write, activity_rows_merge, pending_rows_merge
 from licenses.models import Activity, PendingActivity
 from tests.factories import ApplicationFactory, PersonFactory
 from tests.licenses.factories import ActivityFactory
@@ -86,3 +90,79 @@ def test_pending_rows_merge_by_identity_name_and_day():
         ("ann@example.com", "figma", D2, 1, "generic"),
         ("o'hara, k@example.com", "miro", D1, 3, "generic"),
     }
+
+
+# Parts of an ingest: copied straight in when they cannot meet a stored day, merged otherwise
+
+
+def part_of(rows: list[tuple]) -> ActivityPart:
+    """(application, person, day, events) rows, in the order of Activity's index."""
+    rows = sorted(rows)
+    epoch = datetime.date(1970, 1, 1)
+    return ActivityPart(
+        np.array([row[0] for row in rows], dtype=np.int64),
+        np.array([row[1] for row in rows], dtype=np.int64),
+        np.array([(row[2] - epoch).days for row in rows], dtype=np.int64),
+        np.array([row[3] for row in rows], dtype=np.int64),
+    )
+
+
+D3, D5 = datetime.date(2024, 6, 3), datetime.date(2024, 6, 5)
+
+
+def test_parts_are_created_outside_the_stored_days_and_merged_inside():
+    ann, bob = PersonFactory(), PersonFactory()
+    figma, miro = ApplicationFactory(), ApplicationFactory()
+    # Figma has days stored from 1 to 3 June; Miro none.
+    ActivityFactory(person=ann, application=figma, day=D1, events=4)
+    ActivityFactory(person=bob, application=figma, day=D3, events=6)
+    parts = [
+        part_of(
+            [
+                (figma.pk, ann.pk, D1, 7),  # stored with 4: raised to 7
+                (figma.pk, bob.pk, D3, 2),  # stored with 6: kept
+                (figma.pk, bob.pk, D2, 1),  # within the stored days, not stored: created by the merge
+                (figma.pk, ann.pk, D5, 3),  # after the stored days: copied in
+            ]
+        ),
+        part_of([(miro.pk, ann.pk, D1, 2), (miro.pk, bob.pk, D1, 5)]),  # nothing stored for Miro: copied in
+    ]
+
+    assert activity_parts_write(parts, applications=[figma.pk, miro.pk]) == (4, 1, 1)
+
+    assert stored_activity() == {
+        (ann.pk, figma.pk, D1, 7),
+        (bob.pk, figma.pk, D3, 6),
+        (bob.pk, figma.pk, D2, 1),
+        (ann.pk, figma.pk, D5, 3),
+        (ann.pk, miro.pk, D1, 2),
+        (bob.pk, miro.pk, D1, 5),
+    }
+    # The same parts again: every day is stored now, so everything is merged and nothing changes.
+    assert activity_parts_write(parts, applications=[figma.pk, miro.pk]) == (0, 0, 6)
+    assert Activity.objects.count() == 6
+
+
+def test_a_count_too_large_for_the_column_is_stored_as_the_largest_it_holds():
+    ann, app = PersonFactory(), ApplicationFactory()
+
+    assert activity_parts_write([part_of([(app.pk, ann.pk, D1, 2**40)])], applications=[app.pk]) == (1, 0, 0)
+
+    assert stored_activity() == {(ann.pk, app.pk, D1, MAX_EVENTS)}
+
+
+def test_no_parts_write_nothing():
+    assert activity_parts_write([], applications=[]) == (0, 0, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the straight copy is PostgreSQL's")
+def test_a_copy_the_database_refuses_raises_in_the_caller_and_writes_nothing(monkeypatch):
+    ann, app = PersonFactory(), ApplicationFactory()
+    ActivityFactory(person=ann, application=app, day=D1, events=4)
+    # As if nothing were stored: the day is copied straight in, and meets the stored row.
+    monkeypatch.setattr(writer, "_stored_spans", lambda applications: writer._Spans([]))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        activity_parts_write([part_of([(app.pk, ann.pk, D1, 9), (app.pk, ann.pk, D2, 1)])], applications=[app.pk])
+
+    assert stored_activity() == {(ann.pk, app.pk, D1, 4)}
