@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from licenses.models import Assignment, LicensePool, ReconciliationRun
+from licenses.models import Activity, Assignment, IdentityReview, LicensePool, ReconciliationRun, UsageSource
 from renewals.models import Contract, Renewal
 from saasmgr.core.choices import Role
 from saasmgr.core.models import FxRate
@@ -215,6 +215,41 @@ def test_a_run_on_a_later_day_adds_only_the_new_months_exchange_rates():
     assert {(currency, day) for currency, day, _rate, _source in added} == {
         (currency, date(2026, month, 1)) for currency in ("EUR", "GBP", "CAD", "AUD", "JPY") for month in (4, 5)
     }
+
+
+def activity_snapshot() -> set[tuple]:
+    return set(Activity.objects.values_list("person__email", "application__name", "day", "events"))
+
+
+def test_the_same_day_adds_no_usage_and_a_later_day_adds_the_usage_since_without_new_seats():
+    seed()
+    seats, activity = savings_snapshot()["seats"], activity_snapshot()
+    today = date.fromisoformat(TODAY)
+
+    again = seed()
+
+    assert "0 license assignments, 0 activity days, 0 usage sources, 0 identities to review" in again
+    assert activity_snapshot() == activity
+    assert savings_snapshot()["seats"] == seats
+
+    week_later = today + timedelta(days=7)
+    later = seed_on(week_later.isoformat())
+
+    added = activity_snapshot() - activity
+    assert "0 license assignments" in later and f"{len(added)} activity days" in later
+    assert savings_snapshot()["seats"] == seats  # drawn once: the savings demo's reclaims stay as they were
+    assert activity <= activity_snapshot()  # the history the first day wrote is kept as it was
+    assert {day for _email, _app, day, _events in added} == {today + timedelta(days=n) for n in range(1, 8)}
+    # The seats in use are used this week: a fair share of the live ones, and none that ended before it.
+    live = set(Assignment.objects.filter(unassigned_on=None).values_list("person__email", "pool__application__name"))
+    used = {(email, app) for email, app, _day, _events in added}
+    assert len(used & live) > len(live) / 10
+    ended = set(
+        Assignment.objects.filter(unassigned_on__lte=today).values_list("person__email", "pool__application__name")
+    )
+    assert not (used & ended) - live
+    assert set(UsageSource.objects.filter(source="demo").values_list("last_day", flat=True)) == {week_later}
+    assert set(IdentityReview.objects.values_list("sightings", flat=True)) == {12}  # queued once, not counted again
 
 
 def test_small_seeds_contracts_that_fill_the_pipeline_with_every_figure_in_the_reporting_currency():

@@ -3,9 +3,12 @@
 Builds a demo company (people, applications, exchange rates, contracts with
 their line items and renewals, license seats and usage, a year of savings and
 today's opportunities), identical for the same seed and ``--today``, and
-inserts whatever of it is missing. Running it again creates nothing; rows that
-already exist (seeded or real) are never changed. It lives in savings, the top
-layer, so that every layer's demo data can join the same command.
+inserts whatever of it is missing. Running it again on the same day creates
+nothing; on a later day it adds that day's exchange rates, the usage of the
+seats since the last run, a reconciliation and what it finds. Rows that already
+exist (seeded or real) are never changed, but for the last day the demo's usage
+sources cover. It lives in savings, the top layer, so that every layer's demo
+data can join the same command.
 """
 
 import argparse
@@ -29,7 +32,7 @@ from saasmgr.core.demo import (
     demo_users_ensure,
 )
 from saasmgr.inventory.demo import DEMO_PROFILES, demo_company_build, demo_inventory_load
-from savings.demo import demo_savings_figures, demo_savings_load, demo_savings_loaded, savings_row_counts
+from savings.demo import demo_savings_figures, demo_savings_load, savings_row_counts
 
 
 def iso_date(value: str) -> date:
@@ -75,12 +78,9 @@ class Command(BaseCommand):
             # users before contracts, which the procurement login owns and moves along.
             created["exchange rates"] = demo_fx_rates_load(rates=fx_rates)
             created.update(demo_contracts_load(contracts=contracts))
-        # The enterprise size leaves usage to the benchmark, which ingests its events as files. The licenses demo
-        # draws seats from the pools' purchased quantities, which the savings history changes (a reclaim buys
-        # fewer seats): once that history is there, the seats were drawn already, and drawing again from the
-        # changed pools would hand out new ones.
-        if not demo_savings_loaded():
-            created.update(demo_licenses_load(seed=seed, today=today, with_activity=size != "enterprise"))
+        # The enterprise size leaves usage to the benchmark, which ingests its events as files. Seats are drawn
+        # once per pool; a later day only adds the live seats' usage up to that day.
+        created.update(demo_licenses_load(seed=seed, today=today, with_activity=size != "enterprise"))
         # Without usage (enterprise) every seat would look unused: no reconciliation, so no opportunities yet.
         created.update(
             demo_savings_load(
