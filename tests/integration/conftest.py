@@ -60,6 +60,22 @@ class CeleryWorker:
         with celery_app_publishing_to(self.broker_url):
             return celery_app.control.ping(destination=[self.node_name], timeout=timeout)
 
+    def wait_idle(self, timeout: float = 60) -> None:
+        """Until nothing is queued, reserved or running: work a test set off (a finished run queues the
+        opportunities refresh) must end before the test database is flushed, or the flush deadlocks with it."""
+        import redis
+
+        queue = redis.Redis.from_url(self.broker_url)
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while time.monotonic() < deadline:
+            busy = queue.llen("celery") or self.inspect("active") or self.inspect("reserved")
+            quiet = 0 if busy else quiet + 1
+            if quiet == 2:
+                return
+            time.sleep(0.2)
+        pytest.fail(f"The Celery worker was still busy after {timeout}s:\n{self.log()}", pytrace=False)
+
     def inspect(self, method: str):
         """One ``celery inspect`` call (stats, registered, active, ...): this worker's reply."""
         with celery_app_publishing_to(self.broker_url):
@@ -223,3 +239,4 @@ def celery_worker_process(_celery_worker_session, transactional_db, settings):
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     with celery_app_publishing_to(worker.broker_url):
         yield worker
+    worker.wait_idle()
