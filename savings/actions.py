@@ -19,7 +19,6 @@ Rules that keep the ledger from counting a saving twice:
   longer counts.
 """
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -53,6 +52,7 @@ from savings.choices import (
 )
 from savings.formulas import priority, reclaim_annual_savings, renewal_outcome_savings
 from savings.models import LedgerEntry, Opportunity, SavingsAction
+from savings.opportunities import pool_label, seat_opportunity_title
 from savings.services import EntrySpec, SavingsError, opportunity_mark_done, savings_action_record, team_of
 
 ZERO = Decimal("0.00")
@@ -234,14 +234,6 @@ def _opportunity_to_act_on(opportunity: Opportunity | None, *, pool=None) -> Opp
     return opportunity
 
 
-def _title_with_seats(title: str, seats: int) -> str:
-    """ "Reclaim 6 idle Figma seats" with the seats still to reclaim ("Reclaim 3 idle Figma seats")."""
-    match = re.match(r"^(\w+) \d+ (.*?) seats?$", title)
-    if match is None:
-        return title
-    return f"{match.group(1)} {seats} {match.group(2)} seat{'' if seats == 1 else 's'}"
-
-
 def _opportunity_reduce(opportunity: Opportunity, *, seats: int, assignment_ids: list[int]) -> None:
     """A partial reclaim: the opportunity stays in progress with the seats, and their value, still to reclaim."""
     left = opportunity.quantity - seats
@@ -258,7 +250,9 @@ def _opportunity_reduce(opportunity: Opportunity, *, seats: int, assignment_ids:
         horizon_days=settings.SAVINGS_PRIORITY_HORIZON_DAYS,
     )
     opportunity.status = OpportunityStatus.IN_PROGRESS
-    opportunity.title = _title_with_seats(opportunity.title, left)
+    if opportunity.pool is not None:
+        label = pool_label(opportunity.pool.application.name, opportunity.pool.name)
+        opportunity.title = seat_opportunity_title(opportunity.kind, left, label)
     opportunity.evidence = {
         **opportunity.evidence,
         "summary": f"{seats} of its seats reclaimed; {left} left to act on. {opportunity.evidence.get('summary', '')}",

@@ -5,13 +5,13 @@ from datetime import date, timedelta
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
 from licenses.filtersets import SelectWidget
 from renewals.filtersets import UserChoiceFilter
+from saasmgr.core.dates import fiscal_year_start, month_start
 from saasmgr.inventory.filtersets import SearchFilterSet
 from saasmgr.inventory.models import Application, Category, Department
 from savings.choices import (
@@ -44,18 +44,6 @@ PERIOD_CHOICES = [
 REVERSALS_ONLY, REVERSALS_HIDDEN = "only", "hide"
 SAVINGS, RISK = "savings", "risk"
 ACTIVE = "active"
-
-
-def month_start(day: date, months: int = 0) -> date:
-    """The first day of the month ``months`` after (or before, when negative) the month of ``day``."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def fiscal_year_start(day: date, start_month: int | None = None) -> date:
-    """The first day of the fiscal year ``day`` falls in (FISCAL_YEAR_START_MONTH=4: 2026-03-31 → 2025-04-01)."""
-    start_month = start_month or settings.FISCAL_YEAR_START_MONTH
-    return date(day.year if day.month >= start_month else day.year - 1, start_month, 1)
 
 
 def period_range(preset: str, today: date | None = None) -> tuple[date, date]:

@@ -319,6 +319,21 @@ def _seats(n: int) -> str:
     return f"{n} seat" if n == 1 else f"{n} seats"
 
 
+def pool_label(application_name: str, pool_name: str) -> str:
+    """The application and the license type ("Figma Professional"), without naming the app twice."""
+    if pool_name.casefold().startswith(application_name.casefold()):
+        return pool_name
+    return f"{application_name} {pool_name}"
+
+
+def seat_opportunity_title(kind: str, seats: int, label: str) -> str:
+    """The title of a reclaim or reduce-at-renewal opportunity for ``seats`` seats (a partial reclaim retitles it)."""
+    plural = "" if seats == 1 else "s"
+    if kind == OpportunityKind.REDUCE_AT_RENEWAL:
+        return f"Buy {seats} fewer {label} seat{plural} at renewal"
+    return f"Reclaim {seats} idle {label} seat{plural}"
+
+
 def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
@@ -504,9 +519,7 @@ class _Finder:
         return candidate
 
     def label(self, pool: _Pool) -> str:
-        """The application and the license type ("Figma Professional"), without naming the app twice."""
-        app = self.apps[pool.application_id].name
-        return pool.name if pool.name.casefold().startswith(app.casefold()) else f"{app} {pool.name}"
+        return pool_label(self.apps[pool.application_id].name, pool.name)
 
     def effective_purchased(self, pool: _Pool) -> int:
         """Seats bought for the next term: purchased less those already taken off it by recorded actions."""
@@ -693,7 +706,7 @@ class _Finder:
                 continue
             candidate = self.pool_candidate(OpportunityKind.RECLAIM, pool, rows)
             seats = candidate.quantity
-            candidate.title = f"Reclaim {seats} idle {self.label(pool)} seat{'' if seats == 1 else 's'}"
+            candidate.title = seat_opportunity_title(OpportunityKind.RECLAIM, seats, self.label(pool))
             reasons = ", ".join(
                 f"{n} {FindingKind(kind).label.lower()}" for kind, n in candidate.evidence["kinds"].items()
             )
@@ -724,7 +737,7 @@ class _Finder:
             candidate.local = local if candidate.local is not None else None
             candidate.reporting = reporting if candidate.reporting is not None else None
             candidate.evidence["already_reduced_at_renewal"] = pending
-        candidate.title = f"Buy {seats} fewer {self.label(pool)} seat{'' if seats == 1 else 's'} at renewal"
+        candidate.title = seat_opportunity_title(OpportunityKind.REDUCE_AT_RENEWAL, seats, self.label(pool))
         candidate.evidence["summary"] = (
             f"{_seats(row['seats'])} of {self.label(pool)} bought and assigned to nobody"
             + (f"; {pending} of them already taken off the next term." if pending else ".")

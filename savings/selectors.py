@@ -17,9 +17,10 @@ from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from saasmgr.core.dates import month_start
 from saasmgr.core.money import round_money
 from savings.choices import RISK_OPPORTUNITY_KINDS, LedgerKind, OpportunityStatus, Recurrence
-from savings.filtersets import LedgerEntryFilterSet, OpportunityFilterSet, month_start
+from savings.filtersets import LedgerEntryFilterSet, OpportunityFilterSet
 from savings.models import LedgerEntry, Opportunity
 
 ZERO = Decimal("0.00")

@@ -55,7 +55,7 @@ def reclaim_opportunity(pool, *, seats: int, unit_cost=D("1200.00")) -> Opportun
     opportunity = Opportunity.objects.create(
         kind=OpportunityKind.RECLAIM,
         key=f"reclaim:pool:{pool.pk}",
-        title=f"Reclaim {seats} idle {pool.name} seats",
+        title=f"Reclaim {seats} idle {pool.application.name} {pool.name} seats",
         application=pool.application,
         pool=pool,
         quantity=seats,
@@ -215,7 +215,7 @@ def test_a_partial_reclaim_leaves_the_opportunity_in_progress_with_what_is_left(
     assert (opportunity.estimated_annual_savings, opportunity.priority) == (D("3600.00"), D("3600.00"))
     assert opportunity.findings.count() == 3
     assert not opportunity.findings.filter(assignment__in=first_two).exists()
-    assert opportunity.title == f"Reclaim 3 idle {pool.name} seats"
+    assert opportunity.title == f"Reclaim 3 idle {pool.application.name} {pool.name} seats"
     assert opportunity.evidence["summary"].startswith("2 of its seats reclaimed; 3 left to act on.")
 
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from saasmgr.core.dates import fiscal_year_start
 from savings import selectors
 from savings.choices import LedgerKind, OpportunityKind, OpportunityStatus, Recurrence
 from savings.filtersets import (
@@ -21,7 +22,6 @@ from savings.filtersets import (
     THIS_FISCAL_YEAR,
     THIS_MONTH,
     THIS_QUARTER,
-    fiscal_year_start,
     period_range,
 )
 from savings.models import LedgerEntry
